@@ -1,0 +1,149 @@
+import { send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
+import {
+  expectedStatus, httpError, imageUrl, memberUrl, membersUrl, parseJson, toImage, toMember, type FailureContext, type Operation,
+} from "./image-members";
+import { authenticate, credentialKey, imageEndpointFromCatalog, SessionCache, type Session } from "./keystone";
+import { resolveCloud, type ResolvedCloud, type StackConfig } from "./settings";
+import type { CloudOptions, Image, ImageService, Member, MemberStatus } from "./types";
+import { assertId, assertStatus } from "./validation";
+
+/** Knobs that are not part of the public options: for the provider and for tests. */
+export interface OpenOptions {
+  /** Stack config as the provider's `configure()` saw it (namespaced keys). */
+  stackConfig?: StackConfig;
+  /** Environment to read `OS_*` from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  retry?: RetryPolicy;
+  onAttempt?: TransportOptions["onAttempt"];
+}
+
+// One token per credential set for the whole process (DESIGN.md "HTTP behaviour").
+const sessions = new SessionCache();
+
+/** Drops every cached token: for tests that simulate a fresh process. */
+export function forgetTokens(): void {
+  sessions.clear();
+}
+
+let insecureWarned = false;
+function warnInsecure(cloud: ResolvedCloud): void {
+  if (insecureWarned) return;
+  insecureWarned = true;
+  process.stderr.write(`pulumi-image-members: warning: TLS certificate verification is off (insecure) for ${cloud.source}\n`);
+}
+
+/**
+ * Authenticates (once per credential set per process) and returns the member operations bound to
+ * the credential's project and the Glance endpoint.
+ *
+ * @example
+ * const glance = await openImageService({ cloud: "producer" });
+ * await glance.createMember(imageId, consumerProjectId);
+ */
+export async function openImageService(options: CloudOptions = {}, open: OpenOptions = {}): Promise<ImageService> {
+  const cloud = resolveCloud(options, open.stackConfig ?? {}, open.env ?? process.env);
+  if (cloud.insecure) warnInsecure(cloud);
+  const transport: TransportOptions = {
+    timeoutMs: cloud.timeoutMs,
+    ...(cloud.ca ? { ca: cloud.ca } : {}),
+    insecure: cloud.insecure,
+    ...(open.retry ? { retry: open.retry } : {}),
+    ...(open.onAttempt ? { onAttempt: open.onAttempt } : {}),
+  };
+  const key = credentialKey(cloud);
+  const session = () => sessions.get(key, () => authenticate(cloud, transport));
+  const first = await session();
+  const endpoint = cloud.imageEndpoint ?? imageEndpointFromCatalog(first.catalog, cloud.region, cloud.interface, cloud.source);
+  return new GlanceImageService(first.projectId, endpoint, transport, session, (token) => sessions.invalidate(key, token));
+}
+
+class GlanceImageService implements ImageService {
+  constructor(
+    readonly projectId: string,
+    readonly endpoint: string,
+    private readonly transport: TransportOptions,
+    private readonly session: () => Promise<Session>,
+    private readonly invalidate: (token: string) => void,
+  ) {}
+
+  async listMembers(imageId: string): Promise<Member[]> {
+    assertId("imageId", imageId);
+    const url = membersUrl(this.endpoint, imageId);
+    const res = await this.call("listMembers", { method: "GET", url }, { imageId });
+    return parseJson<{ members: Parameters<typeof toMember>[0][] }>(res, "GET", url).members.map(toMember);
+  }
+
+  async getMember(imageId: string, memberId: string): Promise<Member> {
+    assertId("imageId", imageId);
+    assertId("memberId", memberId);
+    const url = memberUrl(this.endpoint, imageId, memberId);
+    const res = await this.call("getMember", { method: "GET", url }, { imageId, memberId });
+    return toMember(parseJson(res, "GET", url));
+  }
+
+  async createMember(imageId: string, memberId: string): Promise<Member> {
+    assertId("imageId", imageId);
+    assertId("memberId", memberId);
+    const url = membersUrl(this.endpoint, imageId);
+    const res = await this.call("createMember", { method: "POST", url, json: { member: memberId } }, { imageId, memberId });
+    if (res.status === 409 && res.attempts > 1) {
+      // An earlier attempt reached Glance and created the member before its answer was lost.
+      return this.getMember(imageId, memberId);
+    }
+    return toMember(parseJson(res, "POST", url));
+  }
+
+  async deleteMember(imageId: string, memberId: string): Promise<void> {
+    assertId("imageId", imageId);
+    assertId("memberId", memberId);
+    await this.call("deleteMember", { method: "DELETE", url: memberUrl(this.endpoint, imageId, memberId) }, { imageId, memberId });
+  }
+
+  async updateMemberStatus(imageId: string, memberId: string, status: MemberStatus): Promise<Member> {
+    assertId("imageId", imageId);
+    assertId("memberId", memberId);
+    assertStatus("status", status);
+    const url = memberUrl(this.endpoint, imageId, memberId);
+    const res = await this.call("updateMemberStatus", { method: "PUT", url, json: { status } }, { imageId, memberId });
+    return toMember(parseJson(res, "PUT", url));
+  }
+
+  async getImage(imageId: string): Promise<Image> {
+    assertId("imageId", imageId);
+    const url = imageUrl(this.endpoint, imageId);
+    const res = await this.call("getImage", { method: "GET", url }, { imageId });
+    return toImage(parseJson(res, "GET", url));
+  }
+
+  /** Sends with the session's token, re-authenticates once on 401, and maps unexpected statuses to errors. */
+  private async call(operation: Operation, request: HttpRequest, ids: { imageId: string; memberId?: string }): Promise<HttpResponse> {
+    let session = await this.session();
+    let res = await send(withToken(request, session.token), this.transport);
+    if (res.status === 401) {
+      this.invalidate(session.token);
+      session = await this.session();
+      res = await send(withToken(request, session.token), this.transport);
+    }
+    if (res.status === expectedStatus[operation]) return res;
+    if (operation === "deleteMember" && res.status === 404) return res; // already gone: the goal is met
+    if (operation === "createMember" && res.status === 409 && res.attempts > 1) return res;
+    const ctx: FailureContext = { operation, ...ids, projectId: this.projectId };
+    if (operation === "createMember" && res.status === 403) ctx.image = await this.imageIfVisible(ids.imageId);
+    throw httpError(res, request.method, request.url, ctx);
+  }
+
+  /** The image record, to explain a refused create; undefined when it cannot be read. */
+  private async imageIfVisible(imageId: string): Promise<Image | undefined> {
+    try {
+      return await this.getImage(imageId);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function withToken(request: HttpRequest, token: string): HttpRequest {
+  return { ...request, headers: { ...request.headers, "x-auth-token": token } };
+}
+
+

@@ -1,0 +1,73 @@
+/** The three statuses a member project can give its own membership. Glance compares them case-sensitively. */
+export const MemberStatus = {
+  ACCEPTED: "accepted",
+  PENDING: "pending",
+  REJECTED: "rejected",
+} as const;
+export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
+
+export const memberStatuses: readonly MemberStatus[] = [MemberStatus.ACCEPTED, MemberStatus.PENDING, MemberStatus.REJECTED];
+
+/** One project's membership of an image (Glance's `member` schema, camel-cased). */
+export interface Member {
+  imageId: string;
+  memberId: string;
+  status: MemberStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The fields of a Glance image that sharing depends on. */
+export interface Image {
+  id: string;
+  name?: string;
+  owner: string;
+  visibility: string;
+  status: string;
+}
+
+/**
+ * Where and how to reach Glance. Every field is optional: unset fields come from the stack config,
+ * the clouds.yaml entry or `OS_*` variables, in the order DESIGN.md gives.
+ */
+export interface CloudOptions {
+  /** A clouds.yaml entry; explicit credential fields below override its values. */
+  cloud?: string;
+  authUrl?: string;
+  username?: string;
+  userId?: string;
+  password?: string;
+  userDomainName?: string;
+  userDomainId?: string;
+  projectName?: string;
+  projectId?: string;
+  projectDomainName?: string;
+  projectDomainId?: string;
+  applicationCredentialId?: string;
+  applicationCredentialName?: string;
+  applicationCredentialSecret?: string;
+  token?: string;
+  region?: string;
+  interface?: "public" | "internal" | "admin";
+  /** Use this Glance URL instead of the one in Keystone's catalog. */
+  imageEndpoint?: string;
+  cacertFile?: string;
+  insecure?: boolean;
+  /** Per-request timeout; 30 s when unset. */
+  timeoutSeconds?: number;
+}
+
+/** The operations on image members, bound to one credential set and one Glance endpoint. */
+export interface ImageService {
+  /** The project the credential is scoped to. */
+  readonly projectId: string;
+  /** The Glance endpoint in use (without `/v2`). */
+  readonly endpoint: string;
+  listMembers(imageId: string): Promise<Member[]>;
+  getMember(imageId: string, memberId: string): Promise<Member>;
+  createMember(imageId: string, memberId: string): Promise<Member>;
+  /** Removing a member that is not there is a success. */
+  deleteMember(imageId: string, memberId: string): Promise<void>;
+  updateMemberStatus(imageId: string, memberId: string, status: MemberStatus): Promise<Member>;
+  getImage(imageId: string): Promise<Image>;
+}

@@ -1,0 +1,170 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolveCloud } from "../../sdk/settings";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-test-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+const clouds = write("clouds.yaml", `
+clouds:
+  producer:
+    auth:
+      auth_url: http://keystone.example:5000/v3
+      username: producer-user
+      user_domain_name: Default
+      project_name: producer
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: internal
+    image_endpoint_override: http://glance.example:9292/v2/
+  appcred:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: http://keystone.example:5000
+      application_credential_id: ac-id
+      application_credential_secret: ac-secret
+    verify: false
+  incomplete:
+    auth:
+      auth_url: http://keystone.example:5000/v3
+      username: someone
+`);
+write("secure.yaml", `
+clouds:
+  producer:
+    auth:
+      password: from-secure-yaml
+`);
+const env = { OS_CLIENT_CONFIG_FILE: clouds, OS_CLIENT_SECURE_FILE: path.join(dir, "secure.yaml") };
+
+describe("the auth source", () => {
+  it("is the clouds.yaml entry the cloud option names, with secure.yaml merged over it", () => {
+    const c = resolveCloud({ cloud: "producer" }, {}, env);
+    expect(c.auth).toMatchObject({ method: "password", username: "producer-user", password: "from-secure-yaml", projectName: "producer", userDomainName: "Default" });
+    expect(c.source).toContain('clouds.yaml entry "producer"');
+    expect(c).toMatchObject({ region: "RegionOne", interface: "internal", imageEndpoint: "http://glance.example:9292" });
+  });
+
+  it("lets explicit credential options override the named entry", () => {
+    const c = resolveCloud({ cloud: "producer", password: "explicit", projectId: "p-id" }, {}, env);
+    expect(c.auth).toMatchObject({ password: "explicit", projectId: "p-id", username: "producer-user" });
+  });
+
+  it("prefers the cloud option over stack config, OS_CLOUD and OS_* variables", () => {
+    const c = resolveCloud({ cloud: "producer" }, { "openstack:authUrl": "http://stack:5000", "openstack:userName": "x" },
+      { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" });
+    expect(c.auth.authUrl).toBe("http://keystone.example:5000/v3");
+  });
+
+  it("uses stack config with @pulumi/openstack key names when no cloud option is given", () => {
+    const c = resolveCloud({}, {
+      "openstack:authUrl": "http://stack:5000/v3", "openstack:userName": "u", "openstack:password": "p",
+      "openstack:tenantName": "t", "openstack:userDomainName": "Default", "openstack:projectDomainName": "Default",
+    }, { ...env, OS_CLOUD: "appcred" });
+    expect(c.auth).toMatchObject({ method: "password", authUrl: "http://stack:5000/v3", username: "u", projectName: "t" });
+    expect(c.source).toBe("the stack config (openstack:*)");
+  });
+
+  it("lets openstack:cloud name a base entry that other stack keys override", () => {
+    const c = resolveCloud({}, { "openstack:cloud": "producer", "openstack:tenantName": "other" }, env);
+    expect(c.auth).toMatchObject({ username: "producer-user", projectName: "other", password: "from-secure-yaml" });
+  });
+
+  it("falls back to the entry OS_CLOUD names, then to OS_* variables", () => {
+    expect(resolveCloud({}, {}, { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" }).auth)
+      .toMatchObject({ method: "application_credential", applicationCredentialId: "ac-id" });
+    const c = resolveCloud({}, {}, {
+      OS_AUTH_URL: "http://env:5000/v3", OS_USER_ID: "uid", OS_PASSWORD: "pw", OS_PROJECT_ID: "pid", OS_REGION_NAME: "R2",
+    });
+    expect(c.auth).toMatchObject({ method: "password", userId: "uid", projectId: "pid" });
+    expect(c.region).toBe("R2");
+  });
+
+  it("understands an application credential by name with its user", () => {
+    const c = resolveCloud({ authUrl: "http://k:5000", applicationCredentialName: "ci", applicationCredentialSecret: "s", username: "u", userDomainId: "default" }, {}, {});
+    expect(c.auth).toMatchObject({ method: "application_credential", applicationCredentialName: "ci", username: "u", userDomainId: "default" });
+  });
+
+  it("understands a token with a project", () => {
+    expect(resolveCloud({ authUrl: "http://k:5000", token: "t", projectId: "p" }, {}, {}).auth).toMatchObject({ method: "token", token: "t" });
+  });
+});
+
+describe("missing pieces", () => {
+  it("are named in the source's own vocabulary", () => {
+    expect(() => resolveCloud({ cloud: "incomplete" }, {}, env)).toThrow(
+      /clouds.yaml entry "incomplete" .*: password authentication needs auth.user_domain_id or auth.user_domain_name, auth.password, auth.project_id or auth.project_name/);
+    expect(() => resolveCloud({}, { "openstack:authUrl": "http://k", "openstack:userName": "u", "openstack:userDomainName": "D" }, {}))
+      .toThrow(/stack config .*needs openstack:password, openstack:tenantId or openstack:tenantName.*--secret/);
+    expect(() => resolveCloud({}, {}, { OS_AUTH_URL: "http://k", OS_APPLICATION_CREDENTIAL_ID: "x" }))
+      .toThrow(/OS_\* environment variables: application credential authentication needs OS_APPLICATION_CREDENTIAL_SECRET/);
+  });
+
+  it("with no source at all, says where credentials can come from", () => {
+    expect(() => resolveCloud({}, {}, {})).toThrow(/no OpenStack credentials found.*OS_CLOUD/);
+  });
+
+  it("an unknown cloud lists the entries there are", () => {
+    expect(() => resolveCloud({ cloud: "nope" }, {}, env)).toThrow(/has no cloud named "nope" \(it has: producer, appcred, incomplete\)/);
+  });
+
+  it("a missing clouds.yaml named by OS_CLIENT_CONFIG_FILE is an error, not a reason to look elsewhere", () => {
+    expect(() => resolveCloud({ cloud: "producer" }, {}, { OS_CLIENT_CONFIG_FILE: path.join(dir, "missing.yaml") }))
+      .toThrow(/OS_CLIENT_CONFIG_FILE names .*missing.yaml, which does not exist/);
+  });
+
+  it("a broken clouds.yaml is reported by position without quoting its lines", () => {
+    const broken = write("broken.yaml", "clouds:\n  x:\n    auth: {password: hunter2-secret\n");
+    let message = "";
+    try {
+      resolveCloud({ cloud: "x" }, {}, { OS_CLIENT_CONFIG_FILE: broken });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/broken.yaml is not valid YAML \(line \d+, column \d+\)/);
+    expect(message).not.toContain("hunter2");
+  });
+
+  it("an unreadable CA file is named", () => {
+    expect(() => resolveCloud({ cloud: "producer", cacertFile: path.join(dir, "no-ca.pem") }, {}, env))
+      .toThrow(/cannot read the CA file .*no-ca.pem: ENOENT/);
+  });
+});
+
+describe("settings, per key", () => {
+  it("take the option first, then stack config, then the entry, then OS_REGION_NAME/OS_INTERFACE/OS_CACERT", () => {
+    const ca = write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    const withEnv = { ...env, OS_REGION_NAME: "EnvRegion", OS_INTERFACE: "admin", OS_CACERT: ca };
+    expect(resolveCloud({ cloud: "producer", region: "OptRegion" }, { "openstack:region": "StackRegion" }, withEnv).region).toBe("OptRegion");
+    expect(resolveCloud({ cloud: "producer" }, { "openstack:region": "StackRegion" }, withEnv).region).toBe("StackRegion");
+    expect(resolveCloud({ cloud: "producer" }, {}, withEnv).region).toBe("RegionOne");
+    const fromEnv = resolveCloud({ cloud: "appcred" }, {}, withEnv);
+    expect(fromEnv).toMatchObject({ region: "EnvRegion", interface: "admin", cacertFile: ca });
+    expect(resolveCloud({ cloud: "producer" }, { "openstack:endpointType": "publicURL" }, env).interface).toBe("public");
+    expect(resolveCloud({ cloud: "producer" }, { "openstack:endpointOverrides": '{"image":"https://g:9292/"}' }, env).imageEndpoint).toBe("https://g:9292");
+  });
+
+  it("verify: false in clouds.yaml means insecure; openstack:insecure and the option override it", () => {
+    expect(resolveCloud({ cloud: "appcred" }, {}, env).insecure).toBe(true);
+    expect(resolveCloud({ cloud: "appcred" }, { "openstack:insecure": "false" }, env).insecure).toBe(false);
+    expect(resolveCloud({ cloud: "appcred", insecure: false }, { "openstack:insecure": "true" }, env).insecure).toBe(false);
+  });
+
+  it("default to the public interface and a 30 s timeout", () => {
+    expect(resolveCloud({ cloud: "appcred" }, {}, env)).toMatchObject({ interface: "public", timeoutMs: 30_000 });
+    expect(resolveCloud({ cloud: "appcred", timeoutSeconds: 2 }, {}, env).timeoutMs).toBe(2000);
+  });
+
+  it("refuse an interface or a timeout that makes no sense", () => {
+    expect(() => resolveCloud({ cloud: "appcred" }, { "openstack:endpointType": "private" }, env)).toThrow(/interface "private" must be public, internal or admin/);
+    expect(() => resolveCloud({ cloud: "appcred", timeoutSeconds: -1 }, {}, env)).toThrow(/timeoutSeconds must be a positive number/);
+  });
+});
