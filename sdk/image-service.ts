@@ -53,14 +53,17 @@ export async function openImageService(options: CloudOptions = {}, open: OpenOpt
   const key = credentialKey(cloud);
   const session = () => sessions.get(key, () => authenticate(cloud, transport));
   const first = await session();
-  const endpoint = cloud.imageEndpoint ?? imageEndpointFromCatalog(first.catalog, cloud.region, cloud.interface, cloud.source);
-  return new GlanceImageService(first.projectId, endpoint, transport, session, (token) => sessions.invalidate(key, token));
+  const found = cloud.imageEndpoint
+    ? { url: cloud.imageEndpoint, region: cloud.region }
+    : imageEndpointFromCatalog(first.catalog, cloud.region, cloud.interface, cloud.source);
+  return new GlanceImageService(first.projectId, found.url, found.region, transport, session, (token) => sessions.invalidate(key, token));
 }
 
 class GlanceImageService implements ImageService {
   constructor(
     readonly projectId: string,
     readonly endpoint: string,
+    readonly region: string | undefined,
     private readonly transport: TransportOptions,
     private readonly session: () => Promise<Session>,
     private readonly invalidate: (token: string) => void,

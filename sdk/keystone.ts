@@ -160,7 +160,7 @@ export class SessionCache {
 }
 
 /** The image service's URL for a region and interface (Keystone's catalog). */
-export function imageEndpointFromCatalog(catalog: CatalogEntry[], region: string | undefined, iface: Interface, source: string): string {
+export function imageEndpointFromCatalog(catalog: CatalogEntry[], region: string | undefined, iface: Interface, source: string): { url: string; region?: string } {
   const services = catalog.filter((s) => s.type === "image");
   if (services.length === 0) {
     throw configError(`the service catalog for ${source} has no image service`,
@@ -179,5 +179,7 @@ export function imageEndpointFromCatalog(catalog: CatalogEntry[], region: string
     throw configError(`the image service is offered in several regions (${regions.join(", ")}) for ${source}`,
       "set region (clouds.yaml region_name, stack config openstack:region, OS_REGION_NAME)");
   }
-  return trimEndpoint(matches[0]!.url);
+  const chosen = matches[0]!;
+  const chosenRegion = regionOf(chosen);
+  return { url: trimEndpoint(chosen.url), ...(chosenRegion ? { region: chosenRegion } : {}) };
 }

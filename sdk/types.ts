@@ -63,6 +63,8 @@ export interface ImageService {
   readonly projectId: string;
   /** The Glance endpoint in use (without `/v2`). */
   readonly endpoint: string;
+  /** The region the endpoint belongs to, when known (asked for, or the catalog's only one). */
+  readonly region?: string;
   listMembers(imageId: string): Promise<Member[]>;
   getMember(imageId: string, memberId: string): Promise<Member>;
   createMember(imageId: string, memberId: string): Promise<Member>;

@@ -1,0 +1,150 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { ImageMembersError, isHttpError } from "../sdk/errors";
+import type { Member, MemberStatus } from "../sdk/types";
+import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
+import { cachedMembers, forgetMembers, resolvedCloudName, serviceFor } from "./context";
+
+/**
+ * The producer side: the image owner declares that a project is a member of its image.
+ *
+ * Drift, for the producer (DESIGN.md): the membership removed or the image deleted is drift; the
+ * consumer accepting or rejecting is not (status is not tracked unless pinned, which needs an admin).
+ */
+
+export interface ImageMemberInputs {
+  imageId: string;
+  memberId: string;
+  status?: MemberStatus;
+  adoptExisting?: boolean;
+  cloud?: string;
+  region?: string;
+}
+
+export interface ImageMemberOutputs {
+  imageId: string;
+  memberId: string;
+  createdAt: string;
+  region?: string;
+  cloud?: string;
+  /** Only when pinned by the `status` input. */
+  status?: MemberStatus;
+}
+
+const RESOURCE = "ImageMember";
+const inputNames = ["imageId", "memberId", "status", "adoptExisting", "cloud", "region"] as const;
+
+function outputsOf(member: Member, inputs: ImageMemberInputs, region: string | undefined): ImageMemberOutputs {
+  return compact({
+    imageId: member.imageId,
+    memberId: member.memberId,
+    createdAt: member.createdAt,
+    region: inputs.region ?? region,
+    cloud: resolvedCloudName(inputs.cloud),
+    status: inputs.status === undefined ? undefined : member.status,
+  });
+}
+
+async function check(_olds: ImageMemberInputs, news: ImageMemberInputs): Promise<pulumi.dynamic.CheckResult<ImageMemberInputs>> {
+  const c = new Checker(RESOURCE, news as unknown as Record<string, unknown>);
+  c.onlyKnown(inputNames);
+  c.id("imageId", true, "give the id of an image your project owns, with visibility shared");
+  c.id("memberId", true, "give the id of the project to share the image with");
+  c.status("status", "status is for admins who force a member's status; leave it unset to let the member decide");
+  c.boolean("adoptExisting");
+  c.text("cloud", "a clouds.yaml entry");
+  c.text("region", "a region of the image service");
+  return c.failures.length ? { failures: c.failures } : { inputs: news };
+}
+
+async function diff(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<pulumi.dynamic.DiffResult> {
+  const replaces = (["imageId", "memberId"] as const).filter((k) => news[k] !== olds[k]);
+  if (changed(news.region, olds.region)) replaces.push("region" as never);
+  const updates = [
+    ...(changed(news.status, olds.status) ? ["status"] : []),
+    // unpinning: stop reporting a status nobody tracks any more
+    ...(news.status === undefined && olds.status !== undefined ? ["status"] : []),
+    ...(changed(news.cloud, olds.cloud) ? ["cloud"] : []),
+  ];
+  return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+async function create(inputs: ImageMemberInputs): Promise<pulumi.dynamic.CreateResult<ImageMemberOutputs>> {
+  const glance = await serviceFor(inputs);
+  const { imageId, memberId } = inputs;
+  forgetMembers(glance, imageId);
+  let member: Member;
+  try {
+    member = await glance.createMember(imageId, memberId);
+  } catch (e) {
+    if (!isHttpError(e, 409)) throw e;
+    if (!inputs.adoptExisting) {
+      throw new ImageMembersError("ERR_HTTP",
+        `${RESOURCE}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create)`, {
+          hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
+          method: e.method, path: e.path, status: 409, requestId: e.requestId,
+        });
+    }
+    member = await glance.getMember(imageId, memberId);
+  }
+  const id = memberResourceId(imageId, memberId);
+  if (inputs.status !== undefined && member.status !== inputs.status) {
+    try {
+      member = await glance.updateMemberStatus(imageId, memberId, inputs.status);
+    } catch (e) {
+      // The membership exists now: report it so Pulumi records it (and retries the status on the
+      // next `up`) rather than forgetting a share it made.
+      throw halfCreated(id, outputsOf(member, inputs, glance.region), inputs, e);
+    }
+  }
+  return { id, outs: outputsOf(member, inputs, glance.region) };
+}
+
+/** A create that did part of its work: the plugin host turns `id` + `properties` into ErrorResourceInitFailed. */
+export function halfCreated(id: string, outputs: object, inputs: object, cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const error = new Error(`created ${id}, but could not finish: ${reason}`) as Error & { id: string; properties: object; reasons: string[] };
+  error.id = id;
+  // outputs recorded for a failed create do not get __provider added by the host; refresh and
+  // destroy need it to find this code again
+  error.properties = { ...outputs, __provider: (inputs as { __provider?: unknown }).__provider };
+  error.reasons = [reason];
+  return error;
+}
+
+async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
+  const glance = await serviceFor(props);
+  const listing = await cachedMembers(glance, props.imageId);
+  const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === props.memberId);
+  if (!member) return {}; // the share (or the image) is gone: drift for the producer
+  const inputs: ImageMemberInputs = compact({
+    imageId: props.imageId,
+    memberId: props.memberId,
+    status: props.status === undefined ? undefined : member.status,
+    cloud: props.cloud,
+    region: props.region,
+  });
+  return { id, props: outputsOf(member, inputs, props.region), inputs };
+}
+
+async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<pulumi.dynamic.UpdateResult<ImageMemberOutputs>> {
+  const glance = await serviceFor(news);
+  forgetMembers(glance, news.imageId);
+  const member = news.status !== undefined && news.status !== olds.status
+    ? await glance.updateMemberStatus(news.imageId, news.memberId, news.status)
+    // a cloud change, or unpinning: same membership, seen through the new credentials
+    : await glance.getMember(news.imageId, news.memberId);
+  return { outs: outputsOf(member, { ...news, region: news.region ?? olds.region }, glance.region) };
+}
+
+async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
+  const glance = await serviceFor(props);
+  forgetMembers(glance, props.imageId);
+  try {
+    await glance.deleteMember(props.imageId, props.memberId);
+  } catch (e) {
+    if (isHttpError(e, 404)) return; // the image itself is gone: so is the membership
+    throw e;
+  }
+}
+
+export const imageMemberProvider = { check, diff, create, read, update, delete: remove };

@@ -1,0 +1,10 @@
+export { ImageMember } from "./image-member";
+export type { ImageMemberArgs } from "./image-member";
+export { MemberAcceptance } from "./member-acceptance";
+export type { MemberAcceptanceArgs } from "./member-acceptance";
+export { ImageShare } from "./image-share";
+export type { ImageShareArgs } from "./image-share";
+export { getImageMember, getImageMemberOutput, getImageMembers, getImageMembersOutput } from "./functions";
+export type { GetImageMemberArgs, GetImageMembersArgs } from "./functions";
+export { MemberStatus } from "../sdk/types";
+export type { Member } from "../sdk/types";

@@ -1,0 +1,143 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { ImageMembersError, isHttpError } from "../sdk/errors";
+import type { ImageService, Member, MemberStatus } from "../sdk/types";
+import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
+import { cachedMembers, forgetMembers, resolvedCloudName, serviceFor } from "./context";
+
+/**
+ * The consumer side: a member project declares what it makes of a share (accepted by default).
+ *
+ * Drift, for the consumer (DESIGN.md): its status changed outside the stack, or the share removed.
+ * A consumer cannot delete a membership, only hide it: destroy sets `statusOnDelete`.
+ */
+
+export interface MemberAcceptanceInputs {
+  imageId: string;
+  status?: MemberStatus;
+  memberId?: string;
+  waitForShareSeconds?: number;
+  statusOnDelete?: "rejected" | "pending";
+  cloud?: string;
+  region?: string;
+}
+
+export interface MemberAcceptanceOutputs {
+  imageId: string;
+  memberId: string;
+  status: MemberStatus;
+  createdAt: string;
+  updatedAt: string;
+  statusOnDelete: "rejected" | "pending";
+  region?: string;
+  cloud?: string;
+}
+
+const RESOURCE = "MemberAcceptance";
+const inputNames = ["imageId", "status", "memberId", "waitForShareSeconds", "statusOnDelete", "cloud", "region"] as const;
+const MAX_WAIT_SECONDS = 3600;
+const POLL_MS = 2000;
+
+function outputsOf(member: Member, inputs: MemberAcceptanceInputs, region: string | undefined): MemberAcceptanceOutputs {
+  return compact({
+    imageId: member.imageId,
+    memberId: member.memberId,
+    status: member.status,
+    createdAt: member.createdAt,
+    updatedAt: member.updatedAt,
+    statusOnDelete: inputs.statusOnDelete ?? "rejected",
+    region: inputs.region ?? region,
+    cloud: resolvedCloudName(inputs.cloud),
+  });
+}
+
+async function check(_olds: MemberAcceptanceInputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.CheckResult<MemberAcceptanceInputs>> {
+  const c = new Checker(RESOURCE, news as unknown as Record<string, unknown>);
+  c.onlyKnown(inputNames);
+  c.id("imageId", true, "give the id of the image shared with your project");
+  c.id("memberId", false, "leave it unset to use your credential's project");
+  c.status("status");
+  c.oneOf("statusOnDelete", ["rejected", "pending"]);
+  c.seconds("waitForShareSeconds", MAX_WAIT_SECONDS);
+  c.text("cloud", "a clouds.yaml entry");
+  c.text("region", "a region of the image service");
+  return c.failures.length ? { failures: c.failures } : { inputs: news };
+}
+
+async function diff(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.DiffResult> {
+  const replaces: string[] = [];
+  if (news.imageId !== olds.imageId) replaces.push("imageId");
+  if (changed(news.memberId, olds.memberId)) replaces.push("memberId");
+  if (changed(news.region, olds.region)) replaces.push("region");
+  const updates = [
+    ...((news.status ?? "accepted") !== olds.status ? ["status"] : []),
+    ...((news.statusOnDelete ?? "rejected") !== olds.statusOnDelete ? ["statusOnDelete"] : []),
+    ...(changed(news.cloud, olds.cloud) ? ["cloud"] : []),
+  ];
+  return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+/** Sets the status, waiting up to `waitSeconds` for the producer to share the image. */
+async function setStatus(glance: ImageService, imageId: string, memberId: string, status: MemberStatus, waitSeconds: number): Promise<Member> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    try {
+      return await glance.updateMemberStatus(imageId, memberId, status);
+    } catch (e) {
+      if (!isHttpError(e, 404)) throw e;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const waited = waitSeconds > 0 ? ` after waiting ${waitSeconds} s` : "";
+        throw new ImageMembersError("ERR_HTTP", `${RESOURCE}: image ${imageId} is not shared with project ${memberId}${waited}`, {
+          hint: waitSeconds > 0
+            ? "check the image id and that the producer's stack adds this project as a member"
+            : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
+          method: e.method, path: e.path, status: 404, requestId: e.requestId,
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
+    }
+  }
+}
+
+async function create(inputs: MemberAcceptanceInputs): Promise<pulumi.dynamic.CreateResult<MemberAcceptanceOutputs>> {
+  const glance = await serviceFor(inputs);
+  const memberId = inputs.memberId ?? glance.projectId;
+  forgetMembers(glance, inputs.imageId);
+  // One PUT: Glance answers 200 whether or not the status changes, and 404 while not shared.
+  const member = await setStatus(glance, inputs.imageId, memberId, inputs.status ?? "accepted", inputs.waitForShareSeconds ?? 0);
+  return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
+}
+
+async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
+  const glance = await serviceFor(props);
+  const listing = await cachedMembers(glance, props.imageId);
+  const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === props.memberId);
+  if (!member) return {}; // the share was removed (or the image deleted)
+  const outputs = outputsOf(member, props, props.region);
+  // inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with itself
+  const inputs: MemberAcceptanceInputs = compact({
+    imageId: outputs.imageId, memberId: outputs.memberId, status: outputs.status, statusOnDelete: outputs.statusOnDelete,
+    cloud: outputs.cloud, region: outputs.region,
+  });
+  return { id, props: outputs, inputs };
+}
+
+async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.UpdateResult<MemberAcceptanceOutputs>> {
+  const glance = await serviceFor(news);
+  forgetMembers(glance, olds.imageId);
+  const member = await setStatus(glance, olds.imageId, olds.memberId, news.status ?? "accepted", 0);
+  return { outs: outputsOf(member, { ...news, region: news.region ?? olds.region }, glance.region) };
+}
+
+async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void> {
+  const glance = await serviceFor(props);
+  forgetMembers(glance, props.imageId);
+  try {
+    await glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected");
+  } catch (e) {
+    if (isHttpError(e, 404)) return; // no longer shared: nothing left to hide
+    throw e;
+  }
+}
+
+export const memberAcceptanceProvider = { check, diff, create, read, update, delete: remove };

@@ -1,0 +1,42 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { MemberStatus } from "../sdk/types";
+import { memberAcceptanceShim } from "./shims";
+
+export interface MemberAcceptanceArgs {
+  /** The image shared with this project. A change replaces. */
+  imageId: pulumi.Input<string>;
+  /** What this project makes of the share; default `accepted` (the image then appears in its image list). Changes in place. */
+  status?: pulumi.Input<MemberStatus>;
+  /** The member project; default: the credential's project. A change replaces. */
+  memberId?: pulumi.Input<string>;
+  /** How long create waits for the producer to share the image; default 0: fail at once, clearly. */
+  waitForShareSeconds?: pulumi.Input<number>;
+  /** The status left behind on destroy (a consumer cannot delete a membership, only hide it); default `rejected`. */
+  statusOnDelete?: pulumi.Input<"rejected" | "pending">;
+  /** A clouds.yaml entry to act as; default: stack config `openstack:*`, then `OS_CLOUD`, then `OS_*`. A change updates in place. */
+  cloud?: pulumi.Input<string>;
+  /** The image service's region; default: the cloud's. A change replaces. */
+  region?: pulumi.Input<string>;
+}
+
+/**
+ * The consumer side of a share: this project's answer to being made a member of `imageId`.
+ * Id `<imageId>/<memberId>`; type token `pulumi-nodejs:dynamic/glance:MemberAcceptance`.
+ */
+export class MemberAcceptance extends pulumi.dynamic.Resource {
+  declare readonly imageId: pulumi.Output<string>;
+  declare readonly memberId: pulumi.Output<string>;
+  declare readonly status: pulumi.Output<MemberStatus>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+  declare readonly statusOnDelete: pulumi.Output<"rejected" | "pending">;
+  declare readonly region: pulumi.Output<string | undefined>;
+  declare readonly cloud: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: MemberAcceptanceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(memberAcceptanceShim, name, {
+      memberId: undefined, status: undefined, statusOnDelete: undefined, region: undefined, cloud: undefined,
+      ...args, createdAt: undefined, updatedAt: undefined,
+    }, opts, "glance", "MemberAcceptance");
+  }
+}

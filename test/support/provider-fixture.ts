@@ -1,0 +1,33 @@
+import { test as base } from "vitest";
+import { forgetTokens } from "../../sdk/image-service";
+import { configure, resetContext } from "../../provider/context";
+import { PASSWORD } from "./fake-fixture";
+import { FakeOpenStack } from "./fake-openstack";
+import { expect } from "vitest";
+
+/**
+ * Provider implementations called directly (no plugin host), as a fresh plugin process would run
+ * them, against the fake OpenStack, configured through stack config as `configure()` receives it.
+ */
+let config: Record<string, string> = {};
+
+/** What a new Pulumi command sees: a new plugin process, so no cached services or member lists. */
+export function newCommand(): void {
+  resetContext();
+  configure({ get: (k: string) => config[k] });
+}
+
+export const test = base.extend<{ fake: FakeOpenStack }>({
+  fake: async ({}, use) => {
+    forgetTokens();
+    const fake = await FakeOpenStack.start();
+    config = {
+      "openstack:authUrl": fake.authUrl, "openstack:userName": "producer-user", "openstack:password": PASSWORD,
+      "openstack:tenantName": "producer", "openstack:userDomainName": "Default", "openstack:projectDomainName": "Default",
+    };
+    newCommand();
+    await use(fake);
+    await fake.close();
+    expect(fake.unmatched.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  },
+});
