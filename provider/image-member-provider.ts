@@ -68,7 +68,7 @@ async function diff(_id: string, olds: ImageMemberOutputs, news: ImageMemberInpu
   return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
 }
 
-async function create(inputs: ImageMemberInputs): Promise<pulumi.dynamic.CreateResult<ImageMemberOutputs>> {
+async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: ImageMemberOutputs }> {
   const glance = await serviceFor(inputs);
   const { imageId, memberId } = inputs;
   forgetMembers(glance, imageId);
@@ -126,7 +126,7 @@ async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<I
   return { id, props: outputsOf(member, inputs, props.region), inputs };
 }
 
-async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<pulumi.dynamic.UpdateResult<ImageMemberOutputs>> {
+async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<{ outs: ImageMemberOutputs }> {
   const glance = await serviceFor(news);
   forgetMembers(glance, news.imageId);
   const member = news.status !== undefined && news.status !== olds.status

@@ -99,7 +99,7 @@ async function setStatus(glance: ImageService, imageId: string, memberId: string
   }
 }
 
-async function create(inputs: MemberAcceptanceInputs): Promise<pulumi.dynamic.CreateResult<MemberAcceptanceOutputs>> {
+async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; outs: MemberAcceptanceOutputs }> {
   const glance = await serviceFor(inputs);
   const memberId = inputs.memberId ?? glance.projectId;
   forgetMembers(glance, inputs.imageId);
@@ -122,7 +122,7 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
   return { id, props: outputs, inputs };
 }
 
-async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.UpdateResult<MemberAcceptanceOutputs>> {
+async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
   const glance = await serviceFor(news);
   forgetMembers(glance, olds.imageId);
   const member = await setStatus(glance, olds.imageId, olds.memberId, news.status ?? "accepted", 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isHttpError, isImageMembersError } from "../../sdk/errors";
-import { openImageService } from "../../sdk/image-service";
+import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { ImageService, MemberStatus } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
 import { createImage, listImages, projectToken } from "../support/images";
@@ -8,7 +8,7 @@ import { checkOperationTable } from "./operation-table";
 
 /** The SDK against the suite's real Keystone + Glance (secure RBAC with scope enforcement by default). */
 const cloud = testCloud();
-const open = (name: string, onAttempt?: Parameters<typeof openImageService>[1]["onAttempt"]) =>
+const open = (name: string, onAttempt?: OpenOptions["onAttempt"]) =>
   openImageService({ cloud: name }, onAttempt ? { onAttempt } : {});
 const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: unknown) => e);
 

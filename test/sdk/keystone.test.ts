@@ -1,5 +1,5 @@
 import { describe, expect } from "vitest";
-import { forgetTokens } from "../../sdk/image-service";
+import { forgetTokens, openImageService } from "../../sdk/image-service";
 import { test } from "../support/fake-fixture";
 
 const body = (fake: { requests: { path: string; body: string }[] }) =>
@@ -17,7 +17,6 @@ describe("Keystone v3 authentication", () => {
 
   test("a password with user and project by id", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     await openImageService({ authUrl: fake.authUrl, userId: "uid", password: "pw", projectId: "pid" }, { env: {} });
     expect(body(fake).auth).toEqual({
       identity: { methods: ["password"], password: { user: { id: "uid", password: "pw" } } },
@@ -27,14 +26,12 @@ describe("Keystone v3 authentication", () => {
 
   test("an application credential by id carries no explicit scope", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     await openImageService({ authUrl: fake.authUrl, applicationCredentialId: "acid", applicationCredentialSecret: "acs" }, { env: {} });
     expect(body(fake).auth).toEqual({ identity: { methods: ["application_credential"], application_credential: { id: "acid", secret: "acs" } } });
   });
 
   test("an application credential by name names its user", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     await openImageService({ authUrl: fake.authUrl, applicationCredentialName: "ci", applicationCredentialSecret: "acs", username: "u", userDomainId: "default" }, { env: {} });
     expect(body(fake).auth).toEqual({
       identity: { methods: ["application_credential"], application_credential: { name: "ci", secret: "acs", user: { name: "u", domain: { id: "default" } } } },
@@ -43,7 +40,6 @@ describe("Keystone v3 authentication", () => {
 
   test("a token is exchanged for one scoped to the project", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     await openImageService({ authUrl: fake.authUrl, token: "user-token", projectName: "producer", projectDomainId: "default" }, { env: {} });
     expect(body(fake).auth).toEqual({
       identity: { methods: ["token"], token: { id: "user-token" } },
@@ -53,14 +49,12 @@ describe("Keystone v3 authentication", () => {
 
   test("an auth URL without a version means v3", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     await openImageService({ authUrl: fake.authUrl.replace(/\/v3$/, "/"), userId: "u", password: "p", projectId: "p" }, { env: {} });
     expect(fake.tokenRequests).toBe(1);
   });
 
   test("a credential from OS_* variables works end to end", async ({ fake }) => {
     forgetTokens();
-    const { openImageService } = await import("../../sdk/image-service");
     const glance = await openImageService({}, {
       env: { OS_AUTH_URL: fake.authUrl, OS_USERNAME: "u", OS_USER_DOMAIN_ID: "default", OS_PASSWORD: "p", OS_PROJECT_ID: "pid", OS_INTERFACE: "internal" },
     });
