@@ -17,7 +17,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "main", include: ["test/**/*.test.ts"], exclude: [...EXCLUDE, SERIAL] },
+        test: {
+          name: "main",
+          include: ["test/**/*.test.ts"],
+          exclude: [...EXCLUDE, SERIAL],
+          // an explicit order: with groupOrder 0 and one worker (the default on 2 cores) vitest
+          // would move these files behind every other group
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         extends: true,
@@ -27,7 +34,7 @@ export default defineConfig({
           exclude: EXCLUDE,
           fileParallelism: false,
           maxWorkers: 1,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           // lets startOpenStack() know it runs in a file that has the machine to itself
           env: { OSDEV_SERIAL_PROJECT: "1" },
         },
