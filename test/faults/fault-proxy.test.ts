@@ -1,12 +1,12 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import type { RetryPolicy } from "../../sdk/http";
 import { testCloud } from "../support/cloud";
 import {
-  cloudsFileVia, FAULT_KINDS, FaultPlanner, leaksIn, startFaultProxy, type FaultConfig, type FaultProxy, type FaultProxyOptions,
+  cloudsFileVia, FAULT_KINDS, removeCloudsCopies, FaultPlanner, leaksIn, startFaultProxy, type FaultConfig, type FaultProxy, type FaultProxyOptions,
 } from "../support/fault-proxy";
 import { createImage, listMembersRaw, projectToken } from "../support/images";
 
@@ -26,6 +26,8 @@ async function proxy(upstream: string, options: FaultProxyOptions = {}): Promise
   proxies.push(p);
   return p;
 }
+
+afterAll(() => removeCloudsCopies());
 
 afterEach(async () => {
   const texts = [...visibleText, ...proxies.flatMap((p) => [JSON.stringify(p.log()), JSON.stringify(p.stats()), p.summary()])];

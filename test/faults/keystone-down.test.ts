@@ -1,11 +1,11 @@
 import * as net from "node:net";
 import { inspect } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { isImageMembersError } from "../../sdk/errors";
 import type { RetryPolicy } from "../../sdk/http";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, leaksIn, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../support/fault-proxy";
+import { cloudsFileVia, removeCloudsCopies, leaksIn, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../support/fault-proxy";
 
 /** Keystone refusing connections, resetting them, or answering 503: clear errors, and Glance is never asked. */
 const cloud = testCloud();
@@ -21,6 +21,8 @@ async function proxy(upstream: string, options: FaultProxyOptions = {}): Promise
   proxies.push(p);
   return p;
 }
+
+afterAll(() => removeCloudsCopies());
 
 afterEach(async () => {
   const texts = [...visibleText, ...proxies.flatMap((p) => [JSON.stringify(p.log()), JSON.stringify(p.stats()), p.summary()])];

@@ -8,7 +8,7 @@ import type { RetryPolicy } from "../../sdk/http";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { CloudOptions } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, leaksIn } from "../support/fault-proxy";
+import { cloudsFileVia, removeCloudsCopies, leaksIn } from "../support/fault-proxy";
 import { createImage, listMembersRaw } from "../support/images";
 import { createTestCa, startTlsTerminator, type TestCa, type TlsTerminator } from "../support/tls-terminator";
 
@@ -51,6 +51,7 @@ afterAll(async () => {
   ca?.dispose();
   otherCa?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
+  removeCloudsCopies();
 });
 
 afterEach(() => {

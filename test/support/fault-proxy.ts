@@ -583,8 +583,10 @@ export interface CloudsVia {
 let copiesDir: string | undefined;
 
 /**
- * Writes a copy of `cloudsFile` (mode 0600, in a temporary dir removed when the process exits)
- * whose every entry goes through the given Keystone and/or Glance URLs, and returns its path.
+ * Writes a copy of `cloudsFile` (mode 0600, in a private temporary dir) whose every entry goes
+ * through the given Keystone and/or Glance URLs, and returns its path. The copies hold passwords:
+ * call `removeCloudsCopies()` in an `afterAll` (vitest's workers do not always run exit handlers;
+ * one is registered as a fallback).
  */
 export function cloudsFileVia(cloudsFile: string, via: CloudsVia): string {
   const doc = (parseYaml(fs.readFileSync(cloudsFile, "utf8")) ?? {}) as { clouds?: Record<string, Record<string, any>> };
@@ -600,14 +602,20 @@ export function cloudsFileVia(cloudsFile: string, via: CloudsVia): string {
     if (via.cacert !== undefined) entry.cacert = via.cacert;
     if (via.insecure !== undefined) entry.verify = !via.insecure;
   }
-  if (!copiesDir) {
+  if (!copiesDir || !fs.existsSync(copiesDir)) {
     copiesDir = fs.mkdtempSync(path.join(os.tmpdir(), "clouds-via-"));
     const dir = copiesDir;
     process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   }
-  const file = path.join(copiesDir, `clouds-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.yaml`);
+  const file = path.join(copiesDir, `clouds-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.yaml`);
   fs.writeFileSync(file, stringifyYaml(doc), { mode: 0o600 });
   return file;
+}
+
+/** Deletes every copy `cloudsFileVia` wrote in this process. */
+export function removeCloudsCopies(): void {
+  if (copiesDir) fs.rmSync(copiesDir, { recursive: true, force: true });
+  copiesDir = undefined;
 }
 
 // ---- leak checks ----------------------------------------------------------------------------------
