@@ -23,6 +23,10 @@ export interface RetryPolicy {
 export const defaultRetryPolicy: RetryPolicy = { attempts: 10, baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 60_000 };
 
 const retryableStatuses = new Set([429, 500, 502, 503, 504]);
+// statuses and connection errors after which the server certainly did nothing
+const notActedStatuses = new Set([429, 503]);
+const notSentCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
 const retryableCodes = new Set([
   "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN",
   "ERR_STREAM_PREMATURE_CLOSE",
@@ -56,6 +60,12 @@ export interface HttpResponse {
   body: string;
   /** How many attempts it took (1 when the first answer was kept). */
   attempts: number;
+  /**
+   * Whether an earlier attempt may have reached the server and acted before its answer was lost
+   * (a reset, a timeout, a 500/502/504). A 429 or 503 says the server did not act, and a refused
+   * connection never reached it.
+   */
+  maybeActed: boolean;
 }
 
 export interface TransportOptions {
@@ -126,6 +136,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
     "user-agent": "pulumi-image-members",
     ...request.headers,
   };
+  let maybeActed = false;
   for (let attempt = 1; ; attempt++) {
     let delay: number | undefined;
     try {
@@ -142,17 +153,18 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
         responseType: "text",
       });
       options.onAttempt?.({ method: request.method, url: request.url, attempt, status: res.statusCode });
-      if (!retryableStatuses.has(res.statusCode)) {
-        return { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
-      }
+      const answer = { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt, maybeActed };
+      if (!retryableStatuses.has(res.statusCode)) return answer;
       const retryAfter = res.headers["retry-after"];
       delay = retryDelay(policy, attempt, typeof retryAfter === "string" ? retryAfter : undefined);
-      if (delay === undefined) return { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
+      if (delay === undefined) return answer;
+      if (!notActedStatuses.has(res.statusCode)) maybeActed = true;
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
       options.onAttempt?.({ method: request.method, url: request.url, attempt, error: code });
       delay = retryableCodes.has(code) ? retryDelay(policy, attempt) : undefined;
       if (delay === undefined) throw networkError(request, error as Error, attempt);
+      if (!notSentCodes.has(code)) maybeActed = true;
     }
     await sleep(delay);
   }

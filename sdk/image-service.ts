@@ -89,7 +89,7 @@ class GlanceImageService implements ImageService {
     assertId("memberId", memberId);
     const url = membersUrl(this.endpoint, imageId);
     const res = await this.call("createMember", { method: "POST", url, json: { member: memberId } }, { imageId, memberId });
-    if (res.status === 409 && res.attempts > 1) {
+    if (res.status === 409 && res.maybeActed) {
       // An earlier attempt reached Glance and created the member before its answer was lost.
       return this.getMember(imageId, memberId);
     }
@@ -129,7 +129,7 @@ class GlanceImageService implements ImageService {
     }
     if (res.status === expectedStatus[operation]) return res;
     if (operation === "deleteMember" && res.status === 404) return res; // already gone: the goal is met
-    if (operation === "createMember" && res.status === 409 && res.attempts > 1) return res;
+    if (operation === "createMember" && res.status === 409 && res.maybeActed) return res;
     const ctx: FailureContext = { operation, ...ids, projectId: this.projectId };
     if (operation === "createMember" && res.status === 403) ctx.image = await this.imageIfVisible(ids.imageId);
     throw httpError(res, request.method, request.url, ctx);

@@ -75,16 +75,19 @@ function authFailure(cloud: ResolvedCloud, res: HttpResponse, url: string): Imag
   const message = responseMessage(res.body);
   const requestId = header(res, "x-openstack-request-id");
   const rejected = res.status === 401 || res.status === 403 || res.status === 404;
-  const hint = rejected
-    ? cloud.auth.method === "password"
-      ? "check the user, password, project and their domains"
-      : cloud.auth.method === "token"
-        ? "the token may have expired: get a new one"
-        : "check the application credential's id or name and secret, and that it has not expired"
-    : undefined;
-  return new ImageMembersError(rejected ? "ERR_AUTH" : "ERR_HTTP",
-    `Keystone at ${displayUrl(identityUrl(cloud.auth.authUrl))} refused the ${cloud.auth.method.replace("_", " ")} credentials from ${cloud.source}: ${res.status}${message ? ` ${message}` : ""}`,
-    { hint, method: "POST", path: displayUrl(url), status: res.status, requestId });
+  const hint = cloud.auth.method === "password"
+    ? "check the user, password, project and their domains"
+    : cloud.auth.method === "token"
+      ? "the token may have expired: get a new one"
+      : "check the application credential's id or name and secret, and that it has not expired";
+  const keystone = `Keystone at ${displayUrl(identityUrl(cloud.auth.authUrl))}`;
+  const credentials = `the ${cloud.auth.method.replace("_", " ")} credentials from ${cloud.source}`;
+  const answer = `${res.status}${res.attempts > 1 ? ` after ${res.attempts} attempts` : ""}${message ? ` ${message}` : ""}`;
+  return rejected
+    ? new ImageMembersError("ERR_AUTH", `${keystone} refused ${credentials}: ${answer}`,
+      { hint, method: "POST", path: displayUrl(url), status: res.status, requestId })
+    : new ImageMembersError("ERR_HTTP", `${keystone} answered ${answer} while authenticating with ${credentials}`,
+      { hint: "Keystone is unavailable or failing: retry later or check the service", method: "POST", path: displayUrl(url), status: res.status, requestId });
 }
 
 export function header(res: HttpResponse, name: string): string | undefined {

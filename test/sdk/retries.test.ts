@@ -58,11 +58,20 @@ describe("retries", () => {
     expect(fake.members.get(IMAGE)).toHaveLength(1);
   });
 
-  test("a POST retried after a 503 that then meets 409 counts as created", async ({ fake, open }) => {
+  test("a POST retried after a 502 (the server may have acted) that then meets 409 counts as created", async ({ fake, open }) => {
     const glance = await open();
     fake.members.get(IMAGE)!.push({ image_id: IMAGE, member_id: CONSUMER, status: "pending", created_at: "t", updated_at: "t" });
-    fake.on("POST", members, () => ({ status: 503 }), 1);
+    fake.on("POST", members, () => ({ status: 502 }), 1);
     await expect(glance.createMember(IMAGE, CONSUMER)).resolves.toMatchObject({ memberId: CONSUMER });
+  });
+
+  test("a POST retried after a 429 or 503 (the server did not act) that meets 409 is a conflict", async ({ fake, open }) => {
+    const glance = await open();
+    fake.members.get(IMAGE)!.push({ image_id: IMAGE, member_id: CONSUMER, status: "pending", created_at: "t", updated_at: "t" });
+    for (const status of [429, 503]) {
+      fake.on("POST", members, () => ({ status, headers: { "retry-after": "0" } }), 1);
+      await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({ status: 409, message: expect.stringContaining("after 2 attempts") });
+    }
   });
 
   test("a slow answer times out and the retry succeeds", async ({ fake, open }) => {
