@@ -29,7 +29,7 @@ describe("engine emulator: engine rules", () => {
   it("independent creates, refresh reads and deletes overlap, never more than --parallel at once", async () => {
     const { eng, store } = newStack({ parallel: 3 });
     await eng.up((fx) => {
-      for (const key of ["p1", "p2", "p3", "p4", "p5", "p6"]) new fx.Record(key, { key, delayMs: 200 });
+      for (const key of ["p1", "p2", "p3", "p4", "p5", "p6"]) new fx.Record(key, { key, delayMs: 150 });
     });
     await eng.refresh({ previewOnly: true });
     await eng.destroy();
