@@ -16,8 +16,9 @@ export class Checker {
 
   constructor(private readonly resource: string, private readonly inputs: Record<string, unknown>) {}
 
+  // Pulumi prints: resource 'name': property imageId value "" has a problem: <reason>
   private fail(property: string, reason: string): void {
-    this.failures.push({ property, reason: `${this.resource}.${property}: ${reason}` });
+    this.failures.push({ property, reason });
   }
 
   private value(property: string): { set: boolean; value: unknown } {

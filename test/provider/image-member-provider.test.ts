@@ -12,11 +12,11 @@ describe("ImageMember check", () => {
     const r = await p.check({} as never, { imageId: "", memberId: "a/b", status: "ACCEPTED", adoptExisting: "yes", imageID: "x" } as never);
     expect(r.failures!.map((f) => f.property)).toEqual(["imageID", "imageId", "memberId", "status", "adoptExisting"]);
     expect(r.failures!.map((f) => f.reason)).toEqual([
-      "ImageMember.imageID: is not a property of ImageMember; did you mean imageId?",
-      "ImageMember.imageId: must not be empty: give the id of an image your project owns, with visibility shared",
-      'ImageMember.memberId: "a/b" must not contain "/": give the id of the project to share the image with',
-      'ImageMember.status: "ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"? (status is for admins who force a member\'s status; leave it unset to let the member decide)',
-      'ImageMember.adoptExisting: must be true or false, not "yes"',
+      "is not a property of ImageMember; did you mean imageId?",
+      "must not be empty: give the id of an image your project owns, with visibility shared",
+      '"a/b" must not contain "/": give the id of the project to share the image with',
+      '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"? (status is for admins who force a member\'s status; leave it unset to let the member decide)',
+      'must be true or false, not "yes"',
     ]);
     expect(fake.requests).toEqual([]);
   });
@@ -29,8 +29,8 @@ describe("ImageMember check", () => {
   test("requires imageId and memberId", async () => {
     const r = await p.check({} as never, {} as never);
     expect(r.failures!.map((f) => f.reason)).toEqual([
-      "ImageMember.imageId: is required: give the id of an image your project owns, with visibility shared",
-      "ImageMember.memberId: is required: give the id of the project to share the image with",
+      "is required: give the id of an image your project owns, with visibility shared",
+      "is required: give the id of the project to share the image with",
     ]);
   });
 });

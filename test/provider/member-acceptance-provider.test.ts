@@ -13,9 +13,9 @@ describe("MemberAcceptance check", () => {
   test("names each bad property and its fix", async ({ fake }) => {
     const r = await p.check({} as never, { imageId: IMAGE, status: "ACCEPTED", statusOnDelete: "deleted", waitForShareSeconds: -1 } as never);
     expect(r.failures!.map((f) => f.reason)).toEqual([
-      'MemberAcceptance.status: "ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?',
-      'MemberAcceptance.statusOnDelete: "deleted" is not allowed: use "rejected" or "pending"',
-      "MemberAcceptance.waitForShareSeconds: must be a number of seconds from 0 to 3600, not -1",
+      '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?',
+      '"deleted" is not allowed: use "rejected" or "pending"',
+      "must be a number of seconds from 0 to 3600, not -1",
     ]);
     expect(fake.requests).toEqual([]);
   });
