@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program } from "../engine/engine";
 import { testCloud } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
-import { createImage, getMemberRaw, listMembersRaw } from "../support/images";
+import { createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../support/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**
@@ -83,7 +83,6 @@ describe("through counting proxies", () => {
     await admin.up(program);
     expect((await getMemberRaw(cloud.cloudsFile, "admin", image, C)).body.status).toBe("accepted");
     await admin.expectNoDrift(program);
-    const { setMemberStatusRaw } = await import("../support/images");
     await setMemberStatusRaw(cloud.cloudsFile, "consumer", image, C, "rejected");
     await admin.expectDrift(program);
     expect(changes(await admin.up(program, { refresh: true }))).toEqual(["update:forced"]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program } from "../engine/engine";
 import { testCloud } from "../support/cloud";
-import { createImage, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../support/images";
+import { addMemberRaw, createImage, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../support/images";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 
 /**
@@ -136,7 +136,7 @@ describe("taking over, replacing and destroying", () => {
 
   it("a membership made by hand fails the create with a message naming adoptExisting; with it, the stack takes it over", async () => {
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
-    await (await import("../support/images")).addMemberRaw(cloud.cloudsFile, "producer", image, C);
+    await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
       new pkg.ImageMember("by-hand", { imageId: image, memberId: C, adoptExisting });
     };
@@ -179,7 +179,7 @@ describe("taking over, replacing and destroying", () => {
 
   it("a consumer's destroy can leave its membership pending", async () => {
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
-    await (await import("../support/images")).addMemberRaw(cloud.cloudsFile, "producer", image, C);
+    await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     const program: Program<Pkg> = (pkg) => {
       new pkg.MemberAcceptance("answer", { imageId: image, cloud: "consumer", statusOnDelete: "pending" });
     };

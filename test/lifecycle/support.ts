@@ -41,7 +41,9 @@ export async function newStack(label: string, config: StackConfig, env: Record<s
       expect(r.exitCode).toBe(7);
       return r;
     },
-    remove: () => prog.remove(),
+    remove: async () => {
+      await prog.remove();
+    },
   };
 }
 
