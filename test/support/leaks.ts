@@ -1,0 +1,181 @@
+/**
+ * Secret-leak checks for tests: nothing a user can see — the stack's state file, what the plugin
+ * printed, the errors and messages of every command, any error a test caught — may contain a password,
+ * an application-credential secret or a Keystone token (DESIGN.md "HTTP behaviour": no token, password
+ * or secret ever appears in an error, a log line or a test snapshot).
+ *
+ * Passwords and secrets are known strings (`testCloud().secrets`, an own instance's `password`, a
+ * wrong password a test made up). Tokens are not known in advance: a fault proxy (or TLS terminator)
+ * between the code and Keystone/Glance remembers every token it saw in a header and answers
+ * `containsSecret(text)`; pass it as a holder.
+ *
+ *     const leaks = new LeakWatch();
+ *     afterEach(() => leaks.expectClean([...cloud.secrets, os.password], [keystoneProxy, glanceProxy]));
+ *     ...
+ *     const eng = leaks.engine(new Engine({ ... }));   // its state file is scanned
+ *     const r = leaks.result(await eng.up(program));   // errors, message, steps, plugin output, outputs
+ *     leaks.error(caught);                             // message, stack, JSON, inspect()
+ *
+ * or, for a one-off check, `expectNoLeaks({ engines: [eng], results: [r] }, secrets, holders)`.
+ * Reports say where a secret was found, never the secret nor the text around it.
+ */
+import * as fs from "node:fs";
+import { inspect } from "node:util";
+import { expect } from "vitest";
+import type { Engine, RunResult } from "../engine/engine";
+
+/** Anything that can tell whether a text holds a token it saw (FaultProxy, TlsTerminator, SeenSecrets). */
+export interface SecretHolder {
+  containsSecret(text: string): boolean;
+}
+
+export interface LeakSources {
+  /** Their state files are read (as stored on disk) and scanned. */
+  engines?: Pick<Engine, "statePath">[];
+  /** Every part a user sees: message, errors, step errors, plugin output, stack outputs, program output. */
+  results?: RunResult[];
+  /** More files to scan as they are on disk (state files of other stacks, logs). */
+  files?: string[];
+  /** Caught errors: message, stack, own properties, util.inspect with hidden fields and causes. */
+  errors?: unknown[];
+  /** Any other text a user would see. */
+  texts?: string[];
+}
+
+interface Labelled {
+  label: string;
+  text: string;
+}
+
+/** Everything a user can see of an error, as one text: what would be printed, logged or serialized. */
+export function errorTexts(e: unknown): string {
+  if (typeof e === "string") return e;
+  const parts = [String(e)];
+  if (e instanceof Error) parts.push(e.stack ?? "");
+  try {
+    parts.push(JSON.stringify(e) ?? "");
+  } catch {
+    // circular: inspect below shows it anyway
+  }
+  parts.push(inspect(e, { depth: 8, showHidden: true }));
+  // an EngineRunError carries the failed run
+  const result = (e as { result?: RunResult } | null)?.result;
+  if (result && typeof result === "object" && Array.isArray(result.errors)) parts.push(...resultTexts(result).map((t) => t.text));
+  return parts.join("\n");
+}
+
+function resultTexts(r: RunResult, label = `${r.command} result`): Labelled[] {
+  const out: Labelled[] = [
+    { label: `${label}: message`, text: r.message ?? "" },
+    { label: `${label}: errors`, text: r.errors.join("\n") },
+    { label: `${label}: step errors`, text: r.steps.map((s) => s.error ?? "").join("\n") },
+    { label: `${label}: plugin output`, text: r.pluginOutput.map((l) => l.text).join("\n") },
+    { label: `${label}: stack outputs`, text: JSON.stringify(r.outputs ?? {}) },
+  ];
+  if (r.programOutput) out.push({ label: `${label}: program output`, text: r.programOutput });
+  return out;
+}
+
+function collect(sources: LeakSources): Labelled[] {
+  const out: Labelled[] = [];
+  const file = (label: string, path: string) => {
+    if (fs.existsSync(path)) out.push({ label: `${label} ${path}`, text: fs.readFileSync(path, "utf8") });
+  };
+  for (const e of sources.engines ?? []) file("state file", e.statePath);
+  for (const f of sources.files ?? []) file("file", f);
+  (sources.results ?? []).forEach((r, i) => out.push(...resultTexts(r, `result #${i} (${r.command})`)));
+  (sources.errors ?? []).forEach((e, i) => out.push({ label: `error #${i}`, text: errorTexts(e) }));
+  (sources.texts ?? []).forEach((t, i) => out.push({ label: `text #${i}`, text: t }));
+  return out;
+}
+
+/** The forms a secret may take in text: as is, URL-encoded, JSON-escaped. */
+function forms(secret: string): string[] {
+  return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
+}
+
+/**
+ * Where `sources` leak one of `secrets` or a token one of `holders` saw: lines such as
+ * `state file /x/dev.json contains secret #0`. Empty: no leak. Never includes a secret.
+ */
+export function findLeaks(sources: LeakSources, secrets: readonly string[], holders: readonly SecretHolder[] = []): string[] {
+  const usable = secrets.filter((s) => typeof s === "string" && s.length > 0);
+  const found: string[] = [];
+  for (const { label, text } of collect(sources)) {
+    if (!text) continue;
+    usable.forEach((s, i) => {
+      if (forms(s).some((f) => text.includes(f))) found.push(`${label} contains secret #${i}`);
+    });
+    holders.forEach((h, i) => {
+      if (h.containsSecret(text)) found.push(`${label} contains a token seen by holder #${i}`);
+    });
+  }
+  return found;
+}
+
+/** Fails the test when `sources` leak a secret or a token (see findLeaks). */
+export function expectNoLeaks(sources: LeakSources, secrets: readonly string[], holders: readonly SecretHolder[] = []): void {
+  expect(secrets.filter(Boolean).length, "a leak check needs at least one secret to look for").toBeGreaterThan(0);
+  expect(findLeaks(sources, secrets, holders), "secrets or tokens where a user can see them").toEqual([]);
+}
+
+/**
+ * Collects what a test's commands produced, to check once per test (in `afterEach`) and start over.
+ * Engines stay registered (their state file is re-read at every check) until `forget()`.
+ */
+export class LeakWatch {
+  private engines = new Set<Pick<Engine, "statePath">>();
+  private results: RunResult[] = [];
+  private errors: unknown[] = [];
+  private texts: string[] = [];
+  private files: string[] = [];
+
+  engine<E extends Pick<Engine, "statePath">>(engine: E): E {
+    this.engines.add(engine);
+    return engine;
+  }
+
+  result(r: RunResult): RunResult {
+    this.results.push(r);
+    return r;
+  }
+
+  error(e: unknown): unknown {
+    this.errors.push(e);
+    return e;
+  }
+
+  text(t: string): string {
+    this.texts.push(t);
+    return t;
+  }
+
+  file(path: string): string {
+    this.files.push(path);
+    return path;
+  }
+
+  /** How many results were collected since the last check. */
+  get resultCount(): number {
+    return this.results.length;
+  }
+
+  sources(): LeakSources {
+    return { engines: [...this.engines], results: this.results, errors: this.errors, texts: this.texts, files: this.files };
+  }
+
+  /** Checks everything collected so far (state files as they are now), then forgets the results, errors and texts. */
+  expectClean(secrets: readonly string[], holders: readonly SecretHolder[] = []): void {
+    const sources = this.sources();
+    this.results = [];
+    this.errors = [];
+    this.texts = [];
+    this.files = [];
+    expectNoLeaks(sources, secrets, holders);
+  }
+
+  /** Stops scanning the engines' state files (e.g. after their program directory was removed). */
+  forget(): void {
+    this.engines.clear();
+  }
+}
