@@ -1,0 +1,134 @@
+// The root Pulumi.yaml program (examples/from-config): run where `pulumi up` at the repository root
+// runs it (the repo as the project directory, `main:` from Pulumi.yaml, the package found through the
+// node_modules/pulumi-image-members link that `npm ci` makes), and copied into a program directory
+// with the package installed from its tarball.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { Engine, type RunResult } from "../engine/engine";
+import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { testCloud, type TestCloud } from "../support/cloud";
+import { createImage, deleteImage, listImages, listMembersRaw } from "../support/images";
+
+const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
+const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
+
+interface ProjectFile {
+  name: string;
+  main?: string;
+  runtime: { name: string } | string;
+}
+const rootProject = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as ProjectFile;
+
+function changed(r: RunResult): string[] {
+  return r.steps.filter((s) => s.counted && s.op !== "same").map((s) => `${s.op} ${s.type} ${s.name}`);
+}
+
+async function memberStatus(cloud: TestCloud, imageId: string): Promise<string | undefined> {
+  const r = await listMembersRaw(cloud.cloudsFile, "producer", imageId);
+  expect(r.status).toBe(200);
+  return r.body.members.find((m: { member_id: string }) => m.member_id === cloud.projects.consumer)?.status;
+}
+
+describe("the root Pulumi.yaml program (examples/from-config)", () => {
+  let cloud: TestCloud;
+  let image: string;
+  let stateDir: string;
+  let prog: ProgramDir | undefined;
+
+  beforeAll(async () => {
+    cloud = testCloud();
+    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "root-program-test" });
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "root-program-"));
+  });
+
+  afterAll(async () => {
+    prog?.remove();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    if (image) await deleteImage(cloud.cloudsFile, "producer", image);
+  });
+
+  it("Pulumi.yaml is a nodejs project whose main is examples/from-config", () => {
+    expect(rootProject.name).toBe("image-members");
+    expect(typeof rootProject.runtime === "string" ? rootProject.runtime : rootProject.runtime.name).toBe("nodejs");
+    expect(path.resolve(REPO_ROOT, rootProject.main ?? ".")).toBe(path.join(REPO_ROOT, "examples", "from-config"));
+    // what `npm ci` (prepare) sets up so that the plugin can require the package from the repository
+    expect(fs.realpathSync(path.join(REPO_ROOT, "node_modules", "pulumi-image-members"))).toBe(fs.realpathSync(REPO_ROOT));
+  });
+
+  it("runs at the repository root: a producer stack shares, a consumer stack accepts, both check clean, destroy", async () => {
+    const program = { file: rootProject.main! };
+    const common = { programDir: REPO_ROOT, packageName: "pulumi-image-members", workDir: stateDir, project: rootProject.name, env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile } };
+    const producer = new Engine({
+      ...common,
+      stack: "producer",
+      config: {
+        "image-members:cloud": "producer",
+        "image-members:shares": JSON.stringify([{ imageId: image, projectIds: [cloud.projects.consumer] }]),
+      },
+    });
+    const consumer = new Engine({
+      ...common,
+      stack: "consumer",
+      config: { "image-members:accept": JSON.stringify([{ imageId: image, cloud: "consumer" }]) },
+    });
+
+    const up1 = await producer.up(program);
+    expect(changed(up1)).toEqual([
+      "create pulumi:pulumi:Stack image-members-producer",
+      `create image-members:index:ImageShare share-${image}`,
+      `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+    ]);
+    expect(up1.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: {} });
+    const up2 = await consumer.up(program);
+    expect(changed(up2)).toEqual(["create pulumi:pulumi:Stack image-members-consumer", `create ${ACCEPTANCE} accept-${image}`]);
+    expect(up2.outputs).toEqual({ shared: {}, accepted: { [image]: "accepted" } });
+    expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).toContain(image);
+
+    for (const eng of [producer, consumer]) {
+      expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+    }
+    expect((await consumer.destroy()).summary).toEqual({ delete: 2 });
+    expect((await producer.destroy()).summary).toEqual({ delete: 3 });
+    expect(await memberStatus(cloud, image)).toBeUndefined();
+  }, 300_000);
+
+  it("runs from a program directory with the package installed from its tarball; one stack shares and accepts", async () => {
+    prog = await createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "from-config"), label: "from-config" });
+    const program = { file: "index.ts" };
+    const eng = new Engine({
+      programDir: prog,
+      project: rootProject.name,
+      env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
+      config: {
+        "image-members:shares": JSON.stringify([{ imageId: image, projectIds: [cloud.projects.consumer], cloud: "producer" }]),
+        // the two resources are independent: the acceptance may run before the share exists
+        "image-members:accept": JSON.stringify([{ imageId: image, cloud: "consumer", waitForShareSeconds: 60 }]),
+      },
+    });
+    const up = await eng.up(program);
+    expect(changed(up).sort()).toEqual(
+      [
+        `create pulumi:pulumi:Stack ${rootProject.name}-dev`,
+        `create image-members:index:ImageShare share-${image}`,
+        `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+        `create ${ACCEPTANCE} accept-${image}`,
+      ].sort(),
+    );
+    expect(up.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: { [image]: "accepted" } });
+    expect(await memberStatus(cloud, image)).toBe("accepted");
+    expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+    await eng.refresh({ previewOnly: true, expectNoChanges: true });
+
+    const nothing = await new Engine({ programDir: prog, project: rootProject.name, stack: "empty", env: eng.env }).preview(program, {
+      allowFailure: true,
+    });
+    expect(nothing.exitCode).toBe(1);
+    expect(nothing.message).toContain("nothing to do: set image-members:shares");
+
+    expect((await eng.destroy()).summary).toEqual({ delete: 4 });
+    expect(await memberStatus(cloud, image)).toBeUndefined();
+  }, 300_000);
+});
