@@ -366,6 +366,7 @@ async function main(argv: string[]): Promise<void> {
   producer.created = false;
   const left = await memberStatus("producer");
   expect(left === undefined, `after the producer's destroy the consumer is still a member (${left})`);
+  t.line();
   t.command(`openstack --os-cloud producer image delete ${imageId}`);
   await deleteImage(os.cloudsFile, "producer", imageId);
   forRealIds = { image: imageId, consumer: os.projects.consumer, version: tpl.pkg.version };
