@@ -121,9 +121,10 @@ async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<I
     memberId: props.memberId,
     status: props.status === undefined ? undefined : member.status,
     cloud: props.cloud,
-    region: props.region,
+    // the cloud's own region, resolved at create, is left out as the program left it out
+    region: props.region === glance.region ? undefined : props.region,
   });
-  return { id, props: outputsOf(member, inputs, props.region), inputs };
+  return { id, props: outputsOf(member, { ...inputs, region: props.region }, props.region), inputs };
 }
 
 async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<{ outs: ImageMemberOutputs }> {

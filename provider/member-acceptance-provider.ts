@@ -114,10 +114,17 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
   const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === props.memberId);
   if (!member) return {}; // the share was removed (or the image deleted)
   const outputs = outputsOf(member, props, props.region);
-  // inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with itself
+  // Inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with
+  // itself. What an unset input resolves to (the credential's project, the default statusOnDelete,
+  // the cloud's region) is left out, as the program left it out: diff() takes an unset input as
+  // equal to the resolved value, and a drift then shows only what drifted.
   const inputs: MemberAcceptanceInputs = compact({
-    imageId: outputs.imageId, memberId: outputs.memberId, status: outputs.status, statusOnDelete: outputs.statusOnDelete,
-    cloud: outputs.cloud, region: outputs.region,
+    imageId: outputs.imageId,
+    memberId: outputs.memberId === glance.projectId ? undefined : outputs.memberId,
+    status: outputs.status,
+    statusOnDelete: outputs.statusOnDelete === "rejected" ? undefined : outputs.statusOnDelete,
+    cloud: outputs.cloud,
+    region: outputs.region === glance.region ? undefined : outputs.region,
   });
   return { id, props: outputs, inputs };
 }

@@ -108,7 +108,7 @@ describe("ImageMember create, read, update, delete", () => {
     const { id, outs } = await p.create({ imageId: IMAGE, memberId: CONSUMER });
     fake.members.get(IMAGE)![0]!.status = "accepted";
     const r = await p.read(id, outs);
-    expect(r).toEqual({ id, props: outs, inputs: { imageId: IMAGE, memberId: CONSUMER, region: "RegionOne" } });
+    expect(r).toEqual({ id, props: outs, inputs: { imageId: IMAGE, memberId: CONSUMER } });
   });
 
   test("read reports a removed share, or a deleted image, as gone", async ({ fake }) => {
