@@ -121,10 +121,17 @@ class GlanceImageService implements ImageService {
   /** Sends with the session's token, re-authenticates once on 401, and maps unexpected statuses to errors. */
   private async call(operation: Operation, request: HttpRequest, ids: { imageId: string; memberId?: string }): Promise<HttpResponse> {
     let session = await this.session();
+    const sentAt = Date.now();
     let res = await send(withToken(request, session.token), this.transport);
     if (res.status === 401) {
       this.invalidate(session.token);
       session = await this.session();
+      // A token another call renewed while this one was on its way can be old too: the re-sent
+      // request needs one that outlives the time this request took.
+      if (session.expiresAt - Date.now() < Date.now() - sentAt) {
+        this.invalidate(session.token);
+        session = await this.session();
+      }
       res = await send(withToken(request, session.token), this.transport);
     }
     if (res.status === expectedStatus[operation]) return res;

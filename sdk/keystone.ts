@@ -81,7 +81,7 @@ function authFailure(cloud: ResolvedCloud, res: HttpResponse, url: string): Imag
       ? "the token may have expired: get a new one"
       : "check the application credential's id or name and secret, and that it has not expired";
   const keystone = `Keystone at ${displayUrl(identityUrl(cloud.auth.authUrl))}`;
-  const credentials = `the ${cloud.auth.method.replace("_", " ")} credentials from ${cloud.source}`;
+  const credentials = `${cloud.auth.method === "application_credential" ? "the application credential" : `the ${cloud.auth.method} credentials`} from ${cloud.source}`;
   const answer = `${res.status}${res.attempts > 1 ? ` after ${res.attempts} attempts` : ""}${message ? ` ${message}` : ""}`;
   return rejected
     ? new ImageMembersError("ERR_AUTH", `${keystone} refused ${credentials}: ${answer}`,
@@ -117,7 +117,9 @@ export async function authenticate(cloud: ResolvedCloud, transport: TransportOpt
   const issued = Date.parse(body.token?.issued_at ?? "");
   const expires = Date.parse(body.token?.expires_at ?? "");
   const lifetime = Number.isFinite(issued) && Number.isFinite(expires) && expires > issued ? expires - issued : 3_600_000;
-  return { token, projectId, catalog: body.token?.catalog ?? [], obtainedAt, expiresAt: obtainedAt + lifetime };
+  // Keystone gives issued_at and expires_at truncated to whole seconds: the token may expire up to a
+  // second before obtainedAt + lifetime
+  return { token, projectId, catalog: body.token?.catalog ?? [], obtainedAt, expiresAt: obtainedAt + lifetime - Math.min(1000, lifetime / 2) };
 }
 
 /** Renew a token this long before it expires: a minute, or a quarter of a short lifetime. */

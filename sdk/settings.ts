@@ -314,6 +314,14 @@ function buildAuth(layer: Layer): AuthSpec {
   }) as AuthSpec;
 }
 
+/** Where the interface in use was set, for an error about it. */
+function interfaceSource(fromOptions: Settings, fromStack: Settings, source: Layer): string {
+  if (fromOptions.interface !== undefined) return "the cloud options (interface)";
+  if (fromStack.interface !== undefined) return "the stack config (openstack:endpointType)";
+  if (source.settings.interface !== undefined) return source.describe;
+  return "OS_INTERFACE";
+}
+
 function normalizeInterface(value: string | undefined, where: string): Interface {
   if (value === undefined) return "public";
   const v = value.toLowerCase().replace(/url$/, "");
@@ -345,7 +353,7 @@ export function resolveCloud(options: CloudOptions = {}, stack: StackConfig = {}
     source: source.describe,
     auth,
     region: pick("region"),
-    interface: normalizeInterface(pick("interface"), source.describe),
+    interface: normalizeInterface(pick("interface"), interfaceSource(fromOptions, fromStack, source)),
     imageEndpoint: imageEndpoint ? trimEndpoint(imageEndpoint) : undefined,
     cacertFile,
     ca,

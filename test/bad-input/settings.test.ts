@@ -130,10 +130,8 @@ describe("stack config and environment", () => {
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
-  // sdk/settings.ts names the auth source (the clouds.yaml entry) for an interface that came from the
-  // stack config: the user is sent to the wrong file. The test says what it should say; `.fails`
-  // until the fix reported with this test lands (then drop `.fails`).
-  it.fails("openstack:endpointType that is not an interface names the stack config key", async () => {
+  // the error names where the bad interface was set, not the auth source
+  it("openstack:endpointType that is not an interface names the stack config key", async () => {
     const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:endpointType": "private" } });
     expect([...r.keystone, ...r.glance]).toEqual([]);
     expect(r.errors).toEqual([m('the stack config (openstack:endpointType): interface "private" must be public, internal or admin')]);
@@ -160,7 +158,7 @@ describe("credentials Keystone refuses", () => {
     });
     const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer-app" }, env: { OS_CLIENT_CONFIG_FILE: file } });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
-      m(`Keystone at ${keystoneUrl()} refused the application credential credentials from clouds.yaml entry "producer-app" (${file}): 401 `),
+      m(`Keystone at ${keystoneUrl()} refused the application credential from clouds.yaml entry "producer-app" (${file}): 401 `),
       " — check the application credential's id or name and secret, and that it has not expired"))]);
     expect(r.keystone).toEqual([`POST ${TOKENS} 401`]);
     expect(r.glance).toEqual([]);

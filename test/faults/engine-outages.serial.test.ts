@@ -253,16 +253,14 @@ describe("Glance restarted during a refresh", () => {
   }, SLOW);
 });
 
-describe("token renewal defects the engine runs exposed, reproduced at the SDK level (see the reports in each test)", () => {
+describe("token renewal edge cases the engine runs exposed, at the SDK level", () => {
   const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
-  // sdk/image-service.ts call(): after a 401 the request is re-sent with whatever token the cache
-  // holds. When another call renewed the token while this one was on its way, that cached token can
-  // be nearly as old as the refused one and expire before the re-sent request arrives: the call then
-  // fails with "the token was refused twice" although a fresh token would have worked. Seen in an
-  // engine `up` of 32 members whose Glance requests were held 1.5-2.5 s (tokens of 5 s). `.fails`
-  // until the fix reported with this test lands (then drop `.fails`).
-  it.fails("a request that reaches Glance after its token expired is re-sent with a token that outlives it, though another call renewed the token meanwhile", async () => {
+  // After a 401 a request must not be re-sent with a token another call renewed while it was on its
+  // way: that one can be nearly as old as the refused one and expire before the re-sent request
+  // arrives ("the token was refused twice"). Seen in an engine `up` of 32 members whose Glance
+  // requests were held 1.5-2.5 s (tokens of 5 s).
+  it("a request that reaches Glance after its token expired is re-sent with a token that outlives it, though another call renewed the token meanwhile", async () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-401-resend" });
     const file = cloudsFileVia(os.cloudsFile, { glance: glance.url });
     // only the member list is held, 3.6 s: longer than its token has left, shorter than a fresh one lives
@@ -296,10 +294,9 @@ describe("token renewal defects the engine runs exposed, reproduced at the SDK l
     }
   }, SLOW);
 
-  // sdk/keystone.ts authenticate(): Keystone gives issued_at and expires_at in whole seconds, both
-  // truncated, so obtainedAt + (expires_at - issued_at) is up to a second later than the real
-  // expiry. With 5 s tokens that eats most of the 1.25 s renewal margin. `.fails` until the fix lands.
-  it.fails("the SDK never believes a token lives longer than Keystone says it does", async () => {
+  // Keystone gives issued_at and expires_at in whole seconds, both truncated, so
+  // obtainedAt + (expires_at - issued_at) can be up to a second later than the real expiry.
+  it("the SDK never believes a token lives longer than Keystone says it does", async () => {
     const env = { ...process.env, OS_CLIENT_CONFIG_FILE: os.cloudsFile };
     const cloud = resolveCloud({ cloud: "producer" }, {}, env);
     for (let i = 0; i < 4; i++) {
