@@ -2,6 +2,9 @@
 // keep-alive HTTP and an openstacksdk loop, on a local Keystone + Glance this script starts itself
 // (member quota lifted) and stops at the end. See scripts/bench/benchmark.ts for what is measured.
 //
+// `npm run bench` builds dist/ (the package is packed from it, as users get it) and runs this file
+// through scripts/bench/run.js (a plain transpile hook; see there why not ts-node).
+//
 //   npm run bench                                   N = 200 members, 3 runs
 //   npm run bench -- --members 1000 --runs 1        the RSS floor is defined at N = 1000
 //   npm run bench -- --out /tmp/bench.json --methods provider,raw
