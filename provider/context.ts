@@ -35,6 +35,11 @@ export function currentStackConfig(): StackConfig {
   return stackConfig;
 }
 
+/**
+ * Where a resource acts: its own `cloud` and `region` inputs, nothing resolved. Outputs keep the
+ * `cloud` input as given, so read and delete open the service exactly as create did (an entry name
+ * resolved from `openstack:cloud` or OS_CLOUD would drop the stack config's overrides).
+ */
 export interface Placement {
   cloud?: string;
   region?: string;
@@ -47,16 +52,14 @@ export function serviceFor(where: Placement): Promise<ImageService> {
   const key = JSON.stringify([where.cloud ?? null, where.region ?? null, stackConfig]);
   let service = services.get(key);
   if (!service) {
-    service = openImageService({ ...(where.cloud ? { cloud: where.cloud } : {}), ...(where.region ? { region: where.region } : {}) }, { stackConfig });
-    services.set(key, service);
-    service.catch(() => services.delete(key));
+    const opened = openImageService({ ...(where.cloud ? { cloud: where.cloud } : {}), ...(where.region ? { region: where.region } : {}) }, { stackConfig });
+    services.set(key, opened);
+    opened.catch(() => {
+      if (services.get(key) === opened) services.delete(key);
+    });
+    service = opened;
   }
   return service;
-}
-
-/** The clouds.yaml entry in use when the resource names none (stack config, then OS_CLOUD). */
-export function resolvedCloudName(cloud: string | undefined): string | undefined {
-  return cloud ?? stackConfig["openstack:cloud"] ?? (process.env.OS_CLOUD || undefined);
 }
 
 // ---- the per-command member-list cache (DESIGN.md "HTTP behaviour") --------------------------------
@@ -79,7 +82,10 @@ export function cachedMembers(service: ImageService, imageId: string): Promise<L
       throw e;
     });
     listings.set(key, listing);
-    listing.catch(() => listings.delete(key));
+    const mine = listing;
+    listing.catch(() => {
+      if (listings.get(key) === mine) listings.delete(key);
+    });
   }
   return listing;
 }
@@ -87,6 +93,19 @@ export function cachedMembers(service: ImageService, imageId: string): Promise<L
 /** After a write to an image, later reads in this command ask Glance again. */
 export function forgetMembers(service: ImageService, imageId: string): void {
   listings.delete(listingKey(service, imageId));
+}
+
+/**
+ * Runs a write to an image, forgetting its member list before and after: a read made while the
+ * write was in flight may have cached the list as it was before.
+ */
+export async function writing<T>(service: ImageService, imageId: string, write: () => Promise<T>): Promise<T> {
+  forgetMembers(service, imageId);
+  try {
+    return await write();
+  } finally {
+    forgetMembers(service, imageId);
+  }
 }
 
 /** For tests: start afresh, as a new command would. */

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { cachedMembers, forgetMembers, resolvedCloudName, serviceFor } from "./context";
+import { cachedMembers, serviceFor, writing } from "./context";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.
@@ -39,7 +39,7 @@ function outputsOf(member: Member, inputs: ImageMemberInputs, region: string | u
     memberId: member.memberId,
     createdAt: member.createdAt,
     region: inputs.region ?? region,
-    cloud: resolvedCloudName(inputs.cloud),
+    cloud: inputs.cloud,
     status: inputs.status === undefined ? undefined : member.status,
   });
 }
@@ -57,8 +57,8 @@ async function check(_olds: ImageMemberInputs, news: ImageMemberInputs): Promise
 }
 
 async function diff(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<pulumi.dynamic.DiffResult> {
-  const replaces = (["imageId", "memberId"] as const).filter((k) => news[k] !== olds[k]);
-  if (changed(news.region, olds.region)) replaces.push("region" as never);
+  const replaces: string[] = (["imageId", "memberId"] as const).filter((k) => news[k] !== olds[k]);
+  if (changed(news.region, olds.region)) replaces.push("region");
   const updates = [
     ...(changed(news.status, olds.status) ? ["status"] : []),
     // unpinning: stop reporting a status nobody tracks any more
@@ -71,10 +71,9 @@ async function diff(_id: string, olds: ImageMemberOutputs, news: ImageMemberInpu
 async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: ImageMemberOutputs }> {
   const glance = await serviceFor(inputs);
   const { imageId, memberId } = inputs;
-  forgetMembers(glance, imageId);
   let member: Member;
   try {
-    member = await glance.createMember(imageId, memberId);
+    member = await writing(glance, imageId, () => glance.createMember(imageId, memberId));
   } catch (e) {
     if (!isHttpError(e, 409)) throw e;
     if (!inputs.adoptExisting) {
@@ -89,7 +88,8 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
   const id = memberResourceId(imageId, memberId);
   if (inputs.status !== undefined && member.status !== inputs.status) {
     try {
-      member = await glance.updateMemberStatus(imageId, memberId, inputs.status);
+      const status = inputs.status;
+      member = await writing(glance, imageId, () => glance.updateMemberStatus(imageId, memberId, status));
     } catch (e) {
       // The membership exists now: report it so Pulumi records it (and retries the status on the
       // next `up`) rather than forgetting a share it made.
@@ -121,31 +121,27 @@ async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<I
     memberId: props.memberId,
     status: props.status === undefined ? undefined : member.status,
     cloud: props.cloud,
-    // the cloud's own region, resolved at create, is left out as the program left it out
-    region: props.region === glance.region ? undefined : props.region,
+    // the region resolved at create is left out, as the program may have left it out
   });
   return { id, props: outputsOf(member, { ...inputs, region: props.region }, props.region), inputs };
 }
 
 async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<{ outs: ImageMemberOutputs }> {
-  const glance = await serviceFor(news);
-  forgetMembers(glance, news.imageId);
-  const member = news.status !== undefined && news.status !== olds.status
-    ? await glance.updateMemberStatus(news.imageId, news.memberId, news.status)
+  // an unset input is what was resolved at create: act where create did
+  const where = { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
+  const glance = await serviceFor(where);
+  const status = news.status;
+  const member = status !== undefined && status !== olds.status
+    ? await writing(glance, news.imageId, () => glance.updateMemberStatus(news.imageId, news.memberId, status))
     // a cloud change, or unpinning: same membership, seen through the new credentials
     : await glance.getMember(news.imageId, news.memberId);
-  return { outs: outputsOf(member, { ...news, region: news.region ?? olds.region }, glance.region) };
+  return { outs: outputsOf(member, where, glance.region) };
 }
 
 async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
   const glance = await serviceFor(props);
-  forgetMembers(glance, props.imageId);
-  try {
-    await glance.deleteMember(props.imageId, props.memberId);
-  } catch (e) {
-    if (isHttpError(e, 404)) return; // the image itself is gone: so is the membership
-    throw e;
-  }
+  // a missing member, or image, is success (deleteMember's own rule)
+  await writing(glance, props.imageId, () => glance.deleteMember(props.imageId, props.memberId));
 }
 
 export const imageMemberProvider = { check, diff, create, read, update, delete: remove };

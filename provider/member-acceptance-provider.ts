@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { cachedMembers, forgetMembers, resolvedCloudName, serviceFor } from "./context";
+import { cachedMembers, serviceFor, writing } from "./context";
 
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).
@@ -46,7 +46,7 @@ function outputsOf(member: Member, inputs: MemberAcceptanceInputs, region: strin
     updatedAt: member.updatedAt,
     statusOnDelete: inputs.statusOnDelete ?? "rejected",
     region: inputs.region ?? region,
-    cloud: resolvedCloudName(inputs.cloud),
+    cloud: inputs.cloud,
   });
 }
 
@@ -102,9 +102,9 @@ async function setStatus(glance: ImageService, imageId: string, memberId: string
 async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; outs: MemberAcceptanceOutputs }> {
   const glance = await serviceFor(inputs);
   const memberId = inputs.memberId ?? glance.projectId;
-  forgetMembers(glance, inputs.imageId);
   // One PUT: Glance answers 200 whether or not the status changes, and 404 while not shared.
-  const member = await setStatus(glance, inputs.imageId, memberId, inputs.status ?? "accepted", inputs.waitForShareSeconds ?? 0);
+  const member = await writing(glance, inputs.imageId,
+    () => setStatus(glance, inputs.imageId, memberId, inputs.status ?? "accepted", inputs.waitForShareSeconds ?? 0));
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
 
@@ -116,7 +116,7 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
   const outputs = outputsOf(member, props, props.region);
   // Inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with
   // itself. What an unset input resolves to (the credential's project, the default statusOnDelete,
-  // the cloud's region) is left out, as the program left it out: diff() takes an unset input as
+  // the region) is left out, as the program may have left it out: diff() takes an unset input as
   // equal to the resolved value, and a drift then shows only what drifted.
   const inputs: MemberAcceptanceInputs = compact({
     imageId: outputs.imageId,
@@ -124,23 +124,26 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
     status: outputs.status,
     statusOnDelete: outputs.statusOnDelete === "rejected" ? undefined : outputs.statusOnDelete,
     cloud: outputs.cloud,
-    region: outputs.region === glance.region ? undefined : outputs.region,
   });
   return { id, props: outputs, inputs };
 }
 
 async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
-  const glance = await serviceFor(news);
-  forgetMembers(glance, olds.imageId);
-  const member = await setStatus(glance, olds.imageId, olds.memberId, news.status ?? "accepted", 0);
-  return { outs: outputsOf(member, { ...news, region: news.region ?? olds.region }, glance.region) };
+  // an unset input is what was resolved at create: act where create did
+  const where = { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
+  const glance = await serviceFor(where);
+  const status = news.status ?? "accepted";
+  const member = status !== olds.status
+    ? await writing(glance, olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
+    // statusOnDelete or cloud: nothing to write, the membership seen through these credentials
+    : await glance.getMember(olds.imageId, olds.memberId);
+  return { outs: outputsOf(member, where, glance.region) };
 }
 
 async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void> {
   const glance = await serviceFor(props);
-  forgetMembers(glance, props.imageId);
   try {
-    await glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected");
+    await writing(glance, props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected"));
   } catch (e) {
     if (isHttpError(e, 404)) return; // no longer shared: nothing left to hide
     throw e;

@@ -152,7 +152,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
         followRedirect: false,
         responseType: "text",
       });
-      options.onAttempt?.({ method: request.method, url: request.url, attempt, status: res.statusCode });
+      options.onAttempt?.({ method: request.method, url: displayUrl(request.url), attempt, status: res.statusCode });
       const answer = { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt, maybeActed };
       if (!retryableStatuses.has(res.statusCode)) return answer;
       const retryAfter = res.headers["retry-after"];
@@ -161,7 +161,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
       if (!notActedStatuses.has(res.statusCode)) maybeActed = true;
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
-      options.onAttempt?.({ method: request.method, url: request.url, attempt, error: code });
+      options.onAttempt?.({ method: request.method, url: displayUrl(request.url), attempt, error: code });
       delay = retryableCodes.has(code) ? retryDelay(policy, attempt) : undefined;
       if (delay === undefined) throw networkError(request, error as Error, attempt);
       if (!notSentCodes.has(code)) maybeActed = true;

@@ -132,7 +132,9 @@ class GlanceImageService implements ImageService {
         this.invalidate(session.token);
         session = await this.session();
       }
-      res = await send(withToken(request, session.token), this.transport);
+      const resent = await send(withToken(request, session.token), this.transport);
+      // the first send may have acted before its answer was lost: that still counts
+      res = { ...resent, attempts: res.attempts + resent.attempts, maybeActed: res.maybeActed || resent.maybeActed };
     }
     if (res.status === expectedStatus[operation]) return res;
     if (operation === "deleteMember" && res.status === 404) return res; // already gone: the goal is met

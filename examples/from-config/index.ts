@@ -32,14 +32,17 @@ if (shares.length === 0 && accepts.length === 0) {
   throw new Error("nothing to do: set image-members:shares (images to share) and/or image-members:accept (shares to accept)");
 }
 
-export const shared = Object.fromEntries(shares.map((s) => {
-  const share = new ImageShare(`share-${s.imageId}`, { imageId: s.imageId, memberIds: s.projectIds, cloud: s.cloud ?? cloud });
-  return [s.imageId, Object.keys(share.members)];
-}));
+const sharesByImage = new Map(shares.map((s) => [s.imageId, new ImageShare(`share-${s.imageId}`, {
+  imageId: s.imageId, memberIds: s.projectIds, cloud: s.cloud ?? cloud,
+})]));
+export const shared = Object.fromEntries([...sharesByImage].map(([imageId, share]) => [imageId, Object.keys(share.members)]));
 
 export const accepted = Object.fromEntries(accepts.map((a) => {
+  // When this stack also shares the image, accept after sharing and stop accepting before
+  // unsharing (Glance can revive a member whose status is set while it is being deleted).
+  const share = sharesByImage.get(a.imageId);
   const acceptance = new MemberAcceptance(`accept-${a.imageId}`, {
     imageId: a.imageId, status: a.status, cloud: a.cloud ?? cloud, waitForShareSeconds: a.waitForShareSeconds,
-  });
+  }, share ? { dependsOn: [share] } : {});
   return [a.imageId, acceptance.status];
 }));

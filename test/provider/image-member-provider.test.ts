@@ -1,4 +1,8 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect } from "vitest";
+import { configure, resetContext } from "../../provider/context";
 import { imageMemberProvider as p } from "../../provider/image-member-provider";
 import { CONSUMER, IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
@@ -149,5 +153,39 @@ describe("ImageMember create, read, update, delete", () => {
     const r = await p.update(id, outs, { imageId: IMAGE, memberId: CONSUMER, status: "rejected" });
     expect(r.outs).toMatchObject({ status: "rejected" });
     expect(fake.members.get(IMAGE)![0]!.status).toBe("rejected");
+  });
+});
+
+describe("ImageMember credentials", () => {
+  test("refresh and destroy act with the credentials create used: openstack:cloud with overrides from stack config", async ({ fake }) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloud-override-"));
+    const file = path.join(dir, "clouds.yaml");
+    // the entry has no password: the stack config supplies it (as `pulumi config set --secret`)
+    fs.writeFileSync(file, `clouds:\n  base:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: u\n      user_domain_id: default\n      project_id: p\n`);
+    const saved = { file: process.env.OS_CLIENT_CONFIG_FILE, cloud: process.env.OS_CLOUD };
+    process.env.OS_CLIENT_CONFIG_FILE = file;
+    process.env.OS_CLOUD = "some-other-entry"; // must not be used: the stack config is the auth source
+    const config: Record<string, string> = { "openstack:cloud": "base", "openstack:password": "from-stack-config" };
+    const command = () => {
+      resetContext();
+      configure({ get: (k: string) => config[k] });
+    };
+    try {
+      fake.addImage(IMAGE);
+      command();
+      const { id, outs } = await p.create({ imageId: IMAGE, memberId: CONSUMER });
+      expect(outs.cloud).toBeUndefined();
+      command();
+      expect((await p.read(id, outs)).props).toEqual(outs);
+      command();
+      await p.delete(id, outs);
+      expect(fake.members.get(IMAGE)).toEqual([]);
+    } finally {
+      process.env.OS_CLIENT_CONFIG_FILE = saved.file;
+      if (saved.cloud === undefined) delete process.env.OS_CLOUD;
+      else process.env.OS_CLOUD = saved.cloud;
+      if (saved.file === undefined) delete process.env.OS_CLIENT_CONFIG_FILE;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
