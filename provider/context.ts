@@ -65,8 +65,9 @@ export function serviceFor(where: Placement): Promise<ImageService> {
 // ---- the per-command member-list cache (DESIGN.md "HTTP behaviour") --------------------------------
 
 type Listing = Member[] | "gone";
-const listings = new Map<string, Promise<Listing>>();
-const listingKey = (service: ImageService, imageId: string) => `${service.endpoint} ${service.projectId} ${imageId}`;
+// image id -> the lists read per ImageService: one service per (cloud, region) and so per credential
+// set (a consumer's list shows only itself, an admin's everything)
+const listings = new Map<string, Map<ImageService, Promise<Listing>>>();
 
 /**
  * The members of an image as this credential sees them (a consumer sees only itself), fetched once
@@ -74,37 +75,38 @@ const listingKey = (service: ImageService, imageId: string) => `${service.endpoi
  * there (or no longer visible to this project).
  */
 export function cachedMembers(service: ImageService, imageId: string): Promise<Listing> {
-  const key = listingKey(service, imageId);
-  let listing = listings.get(key);
+  let byService = listings.get(imageId);
+  if (!byService) listings.set(imageId, (byService = new Map()));
+  let listing = byService.get(service);
   if (!listing) {
-    listing = service.listMembers(imageId).catch((e: unknown) => {
+    const read = service.listMembers(imageId).catch((e: unknown) => {
       if (isHttpError(e, 404)) return "gone" as const;
       throw e;
     });
-    listings.set(key, listing);
-    const mine = listing;
-    listing.catch(() => {
-      if (listings.get(key) === mine) listings.delete(key);
+    byService.set(service, read);
+    read.catch(() => {
+      if (listings.get(imageId)?.get(service) === read) listings.get(imageId)!.delete(service);
     });
+    listing = read;
   }
   return listing;
 }
 
-/** After a write to an image, later reads in this command ask Glance again. */
-export function forgetMembers(service: ImageService, imageId: string): void {
-  listings.delete(listingKey(service, imageId));
+/** After a write to an image, later reads in this command ask Glance again, whoever reads. */
+export function forgetMembers(imageId: string): void {
+  listings.delete(imageId);
 }
 
 /**
  * Runs a write to an image, forgetting its member list before and after: a read made while the
  * write was in flight may have cached the list as it was before.
  */
-export async function writing<T>(service: ImageService, imageId: string, write: () => Promise<T>): Promise<T> {
-  forgetMembers(service, imageId);
+export async function writing<T>(imageId: string, write: () => Promise<T>): Promise<T> {
+  forgetMembers(imageId);
   try {
     return await write();
   } finally {
-    forgetMembers(service, imageId);
+    forgetMembers(imageId);
   }
 }
 

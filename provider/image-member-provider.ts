@@ -73,7 +73,7 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
   const { imageId, memberId } = inputs;
   let member: Member;
   try {
-    member = await writing(glance, imageId, () => glance.createMember(imageId, memberId));
+    member = await writing(imageId, () => glance.createMember(imageId, memberId));
   } catch (e) {
     if (!isHttpError(e, 409)) throw e;
     if (!inputs.adoptExisting) {
@@ -89,7 +89,7 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
   if (inputs.status !== undefined && member.status !== inputs.status) {
     try {
       const status = inputs.status;
-      member = await writing(glance, imageId, () => glance.updateMemberStatus(imageId, memberId, status));
+      member = await writing(imageId, () => glance.updateMemberStatus(imageId, memberId, status));
     } catch (e) {
       // The membership exists now: report it so Pulumi records it (and retries the status on the
       // next `up`) rather than forgetting a share it made.
@@ -132,7 +132,7 @@ async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberIn
   const glance = await serviceFor(where);
   const status = news.status;
   const member = status !== undefined && status !== olds.status
-    ? await writing(glance, news.imageId, () => glance.updateMemberStatus(news.imageId, news.memberId, status))
+    ? await writing(news.imageId, () => glance.updateMemberStatus(news.imageId, news.memberId, status))
     // a cloud change, or unpinning: same membership, seen through the new credentials
     : await glance.getMember(news.imageId, news.memberId);
   return { outs: outputsOf(member, where, glance.region) };
@@ -141,7 +141,7 @@ async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberIn
 async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
   const glance = await serviceFor(props);
   // a missing member, or image, is success (deleteMember's own rule)
-  await writing(glance, props.imageId, () => glance.deleteMember(props.imageId, props.memberId));
+  await writing(props.imageId, () => glance.deleteMember(props.imageId, props.memberId));
 }
 
 export const imageMemberProvider = { check, diff, create, read, update, delete: remove };

@@ -103,7 +103,7 @@ async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; out
   const glance = await serviceFor(inputs);
   const memberId = inputs.memberId ?? glance.projectId;
   // One PUT: Glance answers 200 whether or not the status changes, and 404 while not shared.
-  const member = await writing(glance, inputs.imageId,
+  const member = await writing(inputs.imageId,
     () => setStatus(glance, inputs.imageId, memberId, inputs.status ?? "accepted", inputs.waitForShareSeconds ?? 0));
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
@@ -134,7 +134,7 @@ async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAc
   const glance = await serviceFor(where);
   const status = news.status ?? "accepted";
   const member = status !== olds.status
-    ? await writing(glance, olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
+    ? await writing(olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
     // statusOnDelete or cloud: nothing to write, the membership seen through these credentials
     : await glance.getMember(olds.imageId, olds.memberId);
   return { outs: outputsOf(member, where, glance.region) };
@@ -143,7 +143,7 @@ async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAc
 async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void> {
   const glance = await serviceFor(props);
   try {
-    await writing(glance, props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected"));
+    await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected"));
   } catch (e) {
     if (isHttpError(e, 404)) return; // no longer shared: nothing left to hide
     throw e;
