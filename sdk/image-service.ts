@@ -1,4 +1,5 @@
-import { send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
+import { ImageMembersError } from "./errors";
+import { displayUrl, send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
 import {
   expectedStatus, httpError, imageUrl, memberUrl, membersUrl, parseJson, toImage, toMember, type FailureContext, type Operation,
 } from "./image-members";
@@ -73,7 +74,11 @@ class GlanceImageService implements ImageService {
     assertId("imageId", imageId);
     const url = membersUrl(this.endpoint, imageId);
     const res = await this.call("listMembers", { method: "GET", url }, { imageId });
-    return parseJson<{ members: Parameters<typeof toMember>[0][] }>(res, "GET", url).members.map(toMember);
+    const body = parseJson<{ members?: Parameters<typeof toMember>[0][] }>(res, "GET", url);
+    if (!Array.isArray(body.members)) {
+      throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)} answered ${res.status} without a member list`, { method: "GET", path: displayUrl(url), status: res.status });
+    }
+    return body.members.map(toMember);
   }
 
   async getMember(imageId: string, memberId: string): Promise<Member> {

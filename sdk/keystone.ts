@@ -105,7 +105,9 @@ export async function authenticate(cloud: ResolvedCloud, transport: TransportOpt
   try {
     body = JSON.parse(res.body) as TokenBody;
   } catch {
-    body = {};
+    throw new ImageMembersError("ERR_HTTP", `Keystone at ${displayUrl(url)} answered ${res.status} with a body that is not JSON`, {
+      hint: "check that the auth URL points at Keystone's v3 API", method: "POST", path: displayUrl(url), status: res.status,
+    });
   }
   const projectId = body.token?.project?.id;
   if (!token || !projectId) {
