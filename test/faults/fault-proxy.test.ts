@@ -1,12 +1,12 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { inspect } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import type { RetryPolicy } from "../../sdk/http";
 import { testCloud } from "../support/cloud";
+import { watchProxies } from "../support/proxy-watch";
 import {
-  cloudsFileVia, FAULT_KINDS, removeCloudsCopies, FaultPlanner, leaksIn, startFaultProxy, type FaultConfig, type FaultProxy, type FaultProxyOptions,
+  cloudsFileVia, FAULT_KINDS, FaultPlanner, leaksIn, type FaultConfig, type FaultProxy,
 } from "../support/fault-proxy";
 import { createImage, listMembersRaw, projectToken } from "../support/images";
 
@@ -16,26 +16,7 @@ const keystoneOrigin = new URL(cloud.authUrl).origin;
 const fast: RetryPolicy = { attempts: 10, baseDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 1500 };
 
 // ---- what each test leaves behind is checked for secrets -------------------------------------------
-const proxies: FaultProxy[] = [];
-const visibleText: string[] = [];
-const tokens: string[] = [];
-const see = (x: unknown) => visibleText.push(typeof x === "string" ? x : [String(x), (x as Error)?.stack ?? "", JSON.stringify(x), inspect(x, { depth: 5, showHidden: true })].join("\n"));
-
-async function proxy(upstream: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
-  const p = await startFaultProxy(upstream, options);
-  proxies.push(p);
-  return p;
-}
-
-afterAll(() => removeCloudsCopies());
-
-afterEach(async () => {
-  const texts = [...visibleText, ...proxies.flatMap((p) => [JSON.stringify(p.log()), JSON.stringify(p.stats()), p.summary()])];
-  const leaks = leaksIn(texts, [...cloud.secrets, ...tokens], proxies);
-  visibleText.length = 0;
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-  expect(leaks).toEqual([]);
-});
+const { proxy, see, token: seeToken } = watchProxies(cloud.secrets);
 
 // ---- a plain HTTP client, so nothing retries behind the test's back --------------------------------
 interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
@@ -77,7 +58,7 @@ async function memberIds(imageId: string): Promise<string[]> {
 beforeAll(async () => {
   image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fault-proxy-test" });
   token = await projectToken(cloud.cloudsFile, "producer");
-  tokens.push(token);
+  seeToken(token);
 });
 
 describe("forwarding", () => {
@@ -94,7 +75,7 @@ describe("forwarding", () => {
     expect(login.status).toBe(201);
     expect(login.headers["x-subject-token"]).toEqual(expect.any(String));
     expect(login.headers["x-openstack-request-id"]).toMatch(/^req-/);
-    tokens.push(String(login.headers["x-subject-token"]));
+    seeToken(String(login.headers["x-subject-token"]));
     expect(JSON.parse(login.body).token.project.id).toBe(cloud.projects.producer);
 
     const members = await send(`${gl.url}/v2/images/${image}/members`, { headers: auth() }) as Answer;

@@ -1,36 +1,18 @@
 import * as net from "node:net";
-import { inspect } from "node:util";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isImageMembersError } from "../../sdk/errors";
 import type { RetryPolicy } from "../../sdk/http";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, leaksIn, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../support/fault-proxy";
+import { watchProxies } from "../support/proxy-watch";
+import { cloudsFileVia } from "../support/fault-proxy";
 
 /** Keystone refusing connections, resetting them, or answering 503: clear errors, and Glance is never asked. */
 const cloud = testCloud();
 const keystoneOrigin = new URL(cloud.authUrl).origin;
 const fast: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 1500 };
 
-const proxies: FaultProxy[] = [];
-const visibleText: string[] = [];
-const see = (x: unknown) => visibleText.push(typeof x === "string" ? x : [String(x), (x as Error)?.stack ?? "", JSON.stringify(x), inspect(x, { depth: 5, showHidden: true })].join("\n"));
-
-async function proxy(upstream: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
-  const p = await startFaultProxy(upstream, options);
-  proxies.push(p);
-  return p;
-}
-
-afterAll(() => removeCloudsCopies());
-
-afterEach(async () => {
-  const texts = [...visibleText, ...proxies.flatMap((p) => [JSON.stringify(p.log()), JSON.stringify(p.stats()), p.summary()])];
-  const leaks = leaksIn(texts, cloud.secrets, proxies);
-  visibleText.length = 0;
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-  expect(leaks).toEqual([]);
-});
+const { proxy, see } = watchProxies(cloud.secrets);
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {

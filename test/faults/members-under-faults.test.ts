@@ -1,10 +1,10 @@
-import { inspect } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RetryPolicy } from "../../sdk/http";
 import { openImageService } from "../../sdk/image-service";
 import type { Member } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { FAULT_KINDS, FaultPlanner, leaksIn, randomSeed, startFaultProxy, type FaultConfig, type FaultProxy } from "../support/fault-proxy";
+import { watchProxies } from "../support/proxy-watch";
+import { FAULT_KINDS, FaultPlanner, randomSeed, type FaultConfig } from "../support/fault-proxy";
 import { createImage, listMembersRaw, projectToken } from "../support/images";
 
 /**
@@ -44,22 +44,12 @@ function seedCovering(config: FaultConfig, n: number): number {
   }
 }
 
-const proxies: FaultProxy[] = [];
-const visibleText: string[] = [];
-const tokens: string[] = [];
-const see = (x: unknown) => visibleText.push(typeof x === "string" ? x : [String(x), (x as Error)?.stack ?? "", JSON.stringify(x), inspect(x, { depth: 5, showHidden: true })].join("\n"));
+const watch = watchProxies(cloud.secrets);
+const see = watch.see;
 const report = (line: string) => {
   see(line);
   console.log(line);
 };
-
-afterEach(async () => {
-  const texts = [...visibleText, ...proxies.flatMap((p) => [JSON.stringify(p.log()), JSON.stringify(p.stats()), p.summary()])];
-  const leaks = leaksIn(texts, [...cloud.secrets, ...tokens], proxies);
-  visibleText.length = 0;
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-  expect(leaks).toEqual([]);
-});
 
 /** Runs `work` over `items`, `limit` at a time; collects every failure instead of stopping at the first. */
 async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<{ results: R[]; errors: unknown[] }> {
@@ -90,11 +80,10 @@ const newMember = () => crypto.randomUUID().replaceAll("-", "");
 describe("members through a proxy faulting 20% of Glance's requests", () => {
   it(`${MEMBERS} createMember calls, ${CONCURRENCY} at a time, end with exactly ${MEMBERS} members and no error`, async () => {
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "faults-100-members" });
-    tokens.push(await projectToken(cloud.cloudsFile, "producer"));
+    watch.token(await projectToken(cloud.cloudsFile, "producer"));
     const config = mix(/\/members(\/|$)/);
     const seed = seedCovering(config, MEMBERS);
-    const proxy = await startFaultProxy(cloud.imageUrl, { seed, faults: config });
-    proxies.push(proxy);
+    const proxy = await watch.proxy(cloud.imageUrl, { seed, faults: config });
     const attempts: string[] = [];
     const glance = await openImageService({ cloud: "producer", imageEndpoint: proxy.url }, {
       retry: fast, onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`),
@@ -139,8 +128,7 @@ describe("members through a proxy faulting 20% of Glance's requests", () => {
     expect(await membersOf(image)).toHaveLength(wanted.length);
 
     const config = mix(/\/members(\/|$)/);
-    const proxy = await startFaultProxy(cloud.imageUrl, { seed: process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : randomSeed(), faults: config });
-    proxies.push(proxy);
+    const proxy = await watch.proxy(cloud.imageUrl, { seed: process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : randomSeed(), faults: config });
     const attempts: string[] = [];
     const glance = await openImageService({ cloud: "producer", imageEndpoint: proxy.url }, { retry: fast, onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`) });
     const t0 = Date.now();
