@@ -92,6 +92,17 @@ export function cachedMembers(service: ImageService, imageId: string): Promise<L
   return listing;
 }
 
+/**
+ * A membership as the stored outputs locate it (where create acted), from the command's member
+ * list; undefined when the share or the image is gone. Also returns the service it read through.
+ */
+export async function findMember(at: Placement & { imageId: string; memberId: string }): Promise<{ glance: ImageService; member?: Member }> {
+  const glance = await serviceFor(at);
+  const listing = await cachedMembers(glance, at.imageId);
+  const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === at.memberId);
+  return member ? { glance, member } : { glance };
+}
+
 /** After a write to an image, later reads in this command ask Glance again, whoever reads. */
 export function forgetMembers(imageId: string): void {
   listings.delete(imageId);

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { cachedMembers, serviceFor, writing } from "./context";
+import { findMember, serviceFor, writing } from "./context";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.
@@ -112,9 +112,7 @@ export function halfCreated(id: string, outputs: object, inputs: object, cause: 
 }
 
 async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
-  const glance = await serviceFor(props);
-  const listing = await cachedMembers(glance, props.imageId);
-  const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === props.memberId);
+  const { member } = await findMember(props);
   if (!member) return {}; // the share (or the image) is gone: drift for the producer
   const inputs: ImageMemberInputs = compact({
     imageId: props.imageId,

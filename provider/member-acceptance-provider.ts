@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { cachedMembers, serviceFor, writing } from "./context";
+import { findMember, serviceFor, writing } from "./context";
 
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).
@@ -109,9 +109,7 @@ async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; out
 }
 
 async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
-  const glance = await serviceFor(props);
-  const listing = await cachedMembers(glance, props.imageId);
-  const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === props.memberId);
+  const { glance, member } = await findMember(props);
   if (!member) return {}; // the share was removed (or the image deleted)
   const outputs = outputsOf(member, props, props.region);
   // Inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with
