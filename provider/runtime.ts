@@ -4,6 +4,18 @@
  * (`__provider`), so it is exported forever, and everything here must accept state written by
  * earlier versions.
  */
-export { configure } from "./context";
-export { imageMemberProvider } from "./image-member-provider";
-export { memberAcceptanceProvider } from "./member-acceptance-provider";
+import type * as pulumi from "@pulumi/pulumi";
+import { configure as configureContext } from "./context";
+import { checkHeap, keepHeapCompact, withHeapCheck } from "./heap";
+import { imageMemberProvider as imageMember } from "./image-member-provider";
+import { memberAcceptanceProvider as memberAcceptance } from "./member-acceptance-provider";
+
+/** Called by the plugin host (and only there) once per provider before any other call. */
+export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
+  keepHeapCompact();
+  configureContext(config);
+  checkHeap();
+}
+
+export const imageMemberProvider = withHeapCheck(imageMember);
+export const memberAcceptanceProvider = withHeapCheck(memberAcceptance);
