@@ -46,7 +46,7 @@ export class Checker {
   oneOf(property: string, allowed: readonly string[]): void {
     const { set, value } = this.value(property);
     if (set && !allowed.includes(value as string)) {
-      this.fail(property, `"${String(value)}" is not allowed: use ${allowed.map((a) => `"${a}"`).join(" or ")}`);
+      this.fail(property, `${JSON.stringify(value)} is not allowed: use ${allowed.map((a) => `"${a}"`).join(" or ")}`);
     }
   }
 

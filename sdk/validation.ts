@@ -8,15 +8,15 @@ import { memberStatuses, type MemberStatus } from "./types";
 export function checkId(name: string, value: unknown): string | undefined {
   if (typeof value !== "string") return `${name} must be a string, not ${value === null ? "null" : typeof value}`;
   if (value.length === 0) return `${name} must not be empty`;
-  if (value.includes("/")) return `${name} "${value}" must not contain "/"`;
-  if (/\s/.test(value)) return `${name} "${value}" must not contain whitespace`;
+  if (value.includes("/")) return `${name} ${JSON.stringify(value)} must not contain "/"`;
+  if (/\s/.test(value)) return `${name} ${JSON.stringify(value)} must not contain whitespace`;
   return undefined;
 }
 
 export function checkStatus(name: string, value: unknown): string | undefined {
   if (typeof value === "string" && (memberStatuses as readonly string[]).includes(value)) return undefined;
   const allowed = memberStatuses.map((s) => `"${s}"`).join(", ");
-  const shown = typeof value === "string" ? `"${value}"` : String(value);
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
   const lower = typeof value === "string" ? value.trim().toLowerCase() : undefined;
   const suggestion = lower && (memberStatuses as readonly string[]).includes(lower) ? `; did you mean "${lower}"?` : "";
   return `${name} ${shown} is not a member status: use one of ${allowed}${suggestion}`;

@@ -55,7 +55,7 @@ describe("ImageMember", () => {
 
   it("a memberId with whitespace (a pasted id with a trailing newline)", async () => {
     expect(await refused(member({ memberId: "0123abcd\n" }))).toEqual([
-      checkError(IM, "m", [["memberId", '"0123abcd\\n"', `"0123abcd\n" must not contain whitespace: ${MEMBER_FIX}`]]),
+      checkError(IM, "m", [["memberId", '"0123abcd\\n"', `"0123abcd\\n" must not contain whitespace: ${MEMBER_FIX}`]]),
     ]);
   });
 
