@@ -3,6 +3,7 @@ import { openImageService } from "../sdk/image-service";
 import { isHttpError } from "../sdk/errors";
 import type { StackConfig } from "../sdk/settings";
 import type { ImageService, Member } from "../sdk/types";
+import { changed } from "./checks";
 
 /**
  * What the plugin process keeps for the length of one Pulumi command: the stack config that
@@ -43,6 +44,20 @@ export function currentStackConfig(): StackConfig {
 export interface Placement {
   cloud?: string;
   region?: string;
+}
+
+/** Where an update acts: an input left unset is what create resolved (act where create did). */
+export function placementOf<T extends Placement>(news: T, olds: Placement): T {
+  return { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
+}
+
+/** Diff of the placement: a new region is another image service (replace); a new cloud, other
+ *  credentials for the same membership (update). An unset input keeps what create resolved. */
+export function placementDiff(news: Placement, olds: Placement): { replaces: string[]; updates: string[] } {
+  return {
+    replaces: changed(news.region, olds.region) ? ["region"] : [],
+    updates: changed(news.cloud, olds.cloud) ? ["cloud"] : [],
+  };
 }
 
 const services = new Map<string, Promise<ImageService>>();

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { findMember, serviceFor, writing } from "./context";
+import { findMember, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.
@@ -57,13 +57,13 @@ async function check(_olds: ImageMemberInputs, news: ImageMemberInputs): Promise
 }
 
 async function diff(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<pulumi.dynamic.DiffResult> {
-  const replaces: string[] = (["imageId", "memberId"] as const).filter((k) => news[k] !== olds[k]);
-  if (changed(news.region, olds.region)) replaces.push("region");
+  const placement = placementDiff(news, olds);
+  const replaces = [...(["imageId", "memberId"] as const).filter((k) => news[k] !== olds[k]), ...placement.replaces];
   const updates = [
     ...(changed(news.status, olds.status) ? ["status"] : []),
     // unpinning: stop reporting a status nobody tracks any more
     ...(news.status === undefined && olds.status !== undefined ? ["status"] : []),
-    ...(changed(news.cloud, olds.cloud) ? ["cloud"] : []),
+    ...placement.updates,
   ];
   return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
 }
@@ -125,8 +125,7 @@ async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<I
 }
 
 async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberInputs): Promise<{ outs: ImageMemberOutputs }> {
-  // an unset input is what was resolved at create: act where create did
-  const where = { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
+  const where = placementOf(news, olds);
   const glance = await serviceFor(where);
   const status = news.status;
   const member = status !== undefined && status !== olds.status

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { findMember, serviceFor, writing } from "./context";
+import { findMember, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).
@@ -64,14 +64,16 @@ async function check(_olds: MemberAcceptanceInputs, news: MemberAcceptanceInputs
 }
 
 async function diff(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.DiffResult> {
-  const replaces: string[] = [];
-  if (news.imageId !== olds.imageId) replaces.push("imageId");
-  if (changed(news.memberId, olds.memberId)) replaces.push("memberId");
-  if (changed(news.region, olds.region)) replaces.push("region");
+  const placement = placementDiff(news, olds);
+  const replaces = [
+    ...(news.imageId !== olds.imageId ? ["imageId"] : []),
+    ...(changed(news.memberId, olds.memberId) ? ["memberId"] : []),
+    ...placement.replaces,
+  ];
   const updates = [
     ...((news.status ?? "accepted") !== olds.status ? ["status"] : []),
     ...((news.statusOnDelete ?? "rejected") !== olds.statusOnDelete ? ["statusOnDelete"] : []),
-    ...(changed(news.cloud, olds.cloud) ? ["cloud"] : []),
+    ...placement.updates,
   ];
   return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
 }
@@ -128,7 +130,7 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
 
 async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
   // an unset input is what was resolved at create: act where create did
-  const where = { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
+  const where = placementOf(news, olds);
   const glance = await serviceFor(where);
   const status = news.status ?? "accepted";
   const member = status !== olds.status
