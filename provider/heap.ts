@@ -10,24 +10,29 @@ import * as vm from "node:vm";
  * generation are not collected until a limit sized for a multi-gigabyte heap. Measured at 1000
  * members of one image: 276–284 MB peak RSS with ≈ 38 MB live.
  *
- * So, in the plugin process only (started from `configure`, which only the plugin host calls):
- * - one memory-reducing collection when the provider loads shrinks the young generation, and once it
- *   has grown back to {@link YOUNG_CAP_BYTES} it grows no further (V8's `--semi-space-growth-factor`,
+ * So, in the plugin process (started from `configure`, which only the plugin host calls):
+ * - when the young generation is larger than {@link YOUNG_CAP_BYTES}, one memory-reducing collection
+ *   shrinks it; once it is back at the cap it grows no further (V8's `--semi-space-growth-factor`,
  *   read whenever it would grow);
- * - after a provider call, when the old generation has grown {@link SLACK_BYTES} past what the last
- *   full collection left, one full collection runs (15–30 ms at this size; 1–2 per 1000 steps).
- * Both are best effort: where V8 does not honour these flags, nothing changes but memory use.
+ * - after a provider call, when the old generation has grown past what the last full collection
+ *   left by {@link SLACK_BYTES} (or by half of it, if that is more), one full collection runs
+ *   (15–30 ms at this size; 1–4 per 1000 steps).
+ * These are V8 settings of the whole plugin process, so they hold for the program's other dynamic
+ * providers too, for the rest of the command. All of it is best effort: where the V8 flags cannot be
+ * changed or are not honoured, or anything here fails, the keeper turns itself off and nothing
+ * changes but memory use. It is never an error.
  */
 
 /** Young generation size (both semi-spaces) past which it stops growing. */
 export const YOUNG_CAP_BYTES = 16 * 1024 * 1024;
 
-/** Old-generation growth past the last full collection's result that triggers the next one. */
+/** Old-generation growth past the last full collection's result that triggers the next one
+ *  (at least; half the live size when that is more, so a large live heap is not collected often). */
 export const SLACK_BYTES = 16 * 1024 * 1024;
 
 type Collect = (options: { type: "major"; flavor?: "regular" | "last-resort" }) => void;
 
-/** undefined: not started; null: started, collections unavailable. */
+/** undefined: not started; null: off (unavailable, or turned itself off). */
 let collect: Collect | null | undefined;
 let threshold = Infinity;
 let youngCapped = false;
@@ -49,41 +54,74 @@ export function youngGenerationBytes(): number {
   return spaceBytes((name) => name === "new_space", "space_size");
 }
 
-/** Exposes V8's `gc` to this module alone: it exists only in contexts created while the flag is set. */
+/** V8 aborts the process (no exception) when a flag is set after start-up with frozen flags. */
+function flagsFrozen(): boolean {
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
+  return /--freeze[-_]flags[-_]after[-_]init\b/.test(given);
+}
+
+/** V8's `gc`: the process's own when Node was started with --expose-gc, else one exposed to this
+ *  module alone (it exists only in contexts created while the flag is set). */
 function gcFunction(): Collect | null {
+  const own: unknown = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === "function") return own as Collect;
+  v8.setFlagsFromString("--expose-gc");
   try {
-    v8.setFlagsFromString("--expose-gc");
     const gc: unknown = vm.runInNewContext("gc");
     return typeof gc === "function" ? (gc as Collect) : null;
-  } catch {
-    return null;
   } finally {
     v8.setFlagsFromString("--no-expose-gc");
   }
 }
 
-/** Starts keeping the heap compact, once per process. */
+function collectNow(flavor: "regular" | "last-resort"): void {
+  collect!({ type: "major", flavor });
+  collections++;
+  setThreshold();
+}
+
+function setThreshold(): void {
+  const old = oldGenerationBytes();
+  threshold = old + Math.max(SLACK_BYTES, old / 2);
+}
+
+function capYoungGeneration(): void {
+  if (youngCapped || youngGenerationBytes() < YOUNG_CAP_BYTES) return;
+  v8.setFlagsFromString("--semi-space-growth-factor=1");
+  youngCapped = true;
+}
+
+/** Runs `step`; if it throws, the keeper is off from then on. */
+function guarded(step: () => void): void {
+  try {
+    step();
+  } catch {
+    collect = null;
+  }
+}
+
+/** Starts keeping the heap compact, once per process. Never throws. */
 export function keepHeapCompact(): void {
   if (collect !== undefined) return;
-  collect = gcFunction();
-  if (!collect) return;
-  collect({ type: "major", flavor: "last-resort" });
-  collections++;
-  threshold = oldGenerationBytes() + SLACK_BYTES;
+  collect = null;
+  if (flagsFrozen()) return;
+  guarded(() => {
+    collect = gcFunction();
+    if (!collect) return;
+    if (youngGenerationBytes() > YOUNG_CAP_BYTES) collectNow("last-resort");
+    else setThreshold();
+    capYoungGeneration();
+  });
 }
 
 /** After a provider call: caps the young generation once it reaches its cap, and runs one full
- *  collection when the old generation has grown past the threshold. */
+ *  collection when the old generation has grown past the threshold. Never throws. */
 export function checkHeap(): void {
   if (!collect) return;
-  if (!youngCapped && youngGenerationBytes() >= YOUNG_CAP_BYTES) {
-    v8.setFlagsFromString("--semi-space-growth-factor=1");
-    youngCapped = true;
-  }
-  if (oldGenerationBytes() < threshold) return;
-  collect({ type: "major" });
-  collections++;
-  threshold = oldGenerationBytes() + SLACK_BYTES;
+  guarded(() => {
+    capYoungGeneration();
+    if (oldGenerationBytes() >= threshold) collectNow("regular");
+  });
 }
 
 /** What the keeper has done in this process (for tests and diagnostics). */
@@ -93,7 +131,7 @@ export function heapKeeperState(): { active: boolean; collections: number; young
 
 /**
  * The provider's methods, each followed by {@link checkHeap} when its promise settles (or when it
- * returns, for a synchronous method). Results and errors pass through unchanged.
+ * returns or throws, for a synchronous method). Results and errors pass through unchanged.
  */
 export function withHeapCheck<P extends object>(provider: P): P {
   const wrapped: Record<string, unknown> = {};
@@ -102,7 +140,13 @@ export function withHeapCheck<P extends object>(provider: P): P {
       typeof method !== "function"
         ? method
         : (...args: unknown[]) => {
-            const result: unknown = method(...args);
+            let result: unknown;
+            try {
+              result = method(...args);
+            } catch (e) {
+              checkHeap();
+              throw e;
+            }
             if (result instanceof Promise) return result.finally(checkHeap);
             checkHeap();
             return result;

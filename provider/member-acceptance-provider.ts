@@ -129,7 +129,6 @@ async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadRes
 }
 
 async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
-  // an unset input is what was resolved at create: act where create did
   const where = placementOf(news, olds);
   const glance = await serviceFor(where);
   const status = news.status ?? "accepted";

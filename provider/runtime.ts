@@ -6,15 +6,14 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { configure as configureContext } from "./context";
-import { checkHeap, keepHeapCompact, withHeapCheck } from "./heap";
+import { keepHeapCompact, withHeapCheck } from "./heap";
 import { imageMemberProvider as imageMember } from "./image-member-provider";
 import { memberAcceptanceProvider as memberAcceptance } from "./member-acceptance-provider";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
-  keepHeapCompact();
   configureContext(config);
-  checkHeap();
+  keepHeapCompact();
 }
 
 export const imageMemberProvider = withHeapCheck(imageMember);

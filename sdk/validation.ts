@@ -16,7 +16,7 @@ export function checkId(name: string, value: unknown): string | undefined {
 export function checkStatus(name: string, value: unknown): string | undefined {
   if (typeof value === "string" && (memberStatuses as readonly string[]).includes(value)) return undefined;
   const allowed = memberStatuses.map((s) => `"${s}"`).join(", ");
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const shown = JSON.stringify(value) ?? String(value);
   const lower = typeof value === "string" ? value.trim().toLowerCase() : undefined;
   const suggestion = lower && (memberStatuses as readonly string[]).includes(lower) ? `; did you mean "${lower}"?` : "";
   return `${name} ${shown} is not a member status: use one of ${allowed}${suggestion}`;
