@@ -94,7 +94,15 @@ export async function deleteResources(
   const victims = doomed.filter((r) => r.type !== DEFAULT_PROVIDER_TYPE);
   const removed = new Set<ResourceState>();
   const done = new Map<ResourceState, Promise<boolean>>();
-  const dependents = (r: ResourceState) => victims.filter((x) => x !== r && dependenciesOf(x).includes(r.urn));
+  const dependentsByUrn = new Map<string, ResourceState[]>();
+  for (const x of victims) {
+    for (const urn of dependenciesOf(x)) {
+      const list = dependentsByUrn.get(urn);
+      if (list) list.push(x);
+      else dependentsByUrn.set(urn, [x]);
+    }
+  }
+  const dependents = (r: ResourceState) => (dependentsByUrn.get(r.urn) ?? []).filter((x) => x !== r);
   const remove = (r: ResourceState): Promise<boolean> => {
     let p = done.get(r);
     if (!p) {
