@@ -5,6 +5,7 @@
  * earlier versions.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { preloadHttpClient } from "../sdk/http";
 import { configure as configureContext } from "./context";
 import { keepHeapCompact, withHeapCheck } from "./heap";
 import { imageMemberProvider as imageMember } from "./image-member-provider";
@@ -13,6 +14,7 @@ import { memberAcceptanceProvider as memberAcceptance } from "./member-acceptanc
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
   configureContext(config);
+  preloadHttpClient();
   keepHeapCompact();
 }
 

@@ -81,6 +81,11 @@ export interface TransportOptions {
 let gotPromise: Promise<Got> | undefined;
 const loadGot = () => (gotPromise ??= import("got").then((m) => m.default));
 
+/** Starts loading the HTTP client (≈ 90 ms) ahead of the first request; a failure shows there. */
+export function preloadHttpClient(): void {
+  loadGot().catch(() => undefined);
+}
+
 // One keep-alive agent per protocol for the whole process: every resource in a `pulumi up` shares them.
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
