@@ -10,7 +10,9 @@ import * as vm from "node:vm";
  * generation are not collected until a limit sized for a multi-gigabyte heap. Measured at 1000
  * members of one image: 276–284 MB peak RSS with ≈ 38 MB live.
  *
- * So, in the plugin process (started from `configure`, which only the plugin host calls):
+ * So, in the plugin process (armed from `configure`, which only the plugin host calls), once its
+ * resident memory passes {@link RSS_BUDGET_BYTES} (below that V8's own pace costs no CPU and no one
+ * any memory; a command of a few hundred steps stays below it):
  * - when the young generation is larger than {@link YOUNG_CAP_BYTES}, one memory-reducing collection
  *   shrinks it; once it is back at the cap it grows no further (V8's `--semi-space-growth-factor`,
  *   read whenever it would grow);
@@ -23,6 +25,9 @@ import * as vm from "node:vm";
  * changes but memory use. It is never an error.
  */
 
+/** Resident memory of the plugin process past which the keeper starts. */
+export const RSS_BUDGET_BYTES = 160 * 1024 * 1024;
+
 /** Young generation size (both semi-spaces) past which it stops growing. */
 export const YOUNG_CAP_BYTES = 16 * 1024 * 1024;
 
@@ -32,8 +37,9 @@ export const SLACK_BYTES = 16 * 1024 * 1024;
 
 type Collect = (options: { type: "major"; flavor?: "regular" | "last-resort" }) => void;
 
-/** undefined: not started; null: off (unavailable, or turned itself off). */
+/** undefined: not armed; null: off (unavailable, or turned itself off). */
 let collect: Collect | null | undefined;
+let engaged = false;
 let threshold = Infinity;
 let youngCapped = false;
 let collections = 0;
@@ -100,33 +106,43 @@ function guarded(step: () => void): void {
   }
 }
 
-/** Starts keeping the heap compact, once per process. Never throws. */
+/** Arms the keeper, once per process: it starts at the first check past the memory budget.
+ *  Never throws. */
 export function keepHeapCompact(): void {
   if (collect !== undefined) return;
   collect = null;
   if (flagsFrozen()) return;
   guarded(() => {
     collect = gcFunction();
-    if (!collect) return;
-    if (youngGenerationBytes() > YOUNG_CAP_BYTES) collectNow("last-resort");
-    else setThreshold();
-    capYoungGeneration();
   });
 }
 
-/** After a provider call: caps the young generation once it reaches its cap, and runs one full
- *  collection when the old generation has grown past the threshold. Never throws. */
-export function checkHeap(): void {
+function engage(): void {
+  engaged = true;
+  if (youngGenerationBytes() > YOUNG_CAP_BYTES) collectNow("last-resort");
+  else setThreshold();
+  capYoungGeneration();
+}
+
+/** After a provider call: past the memory budget, caps the young generation once it reaches its
+ *  cap, and runs one full collection when the old generation has grown past the threshold. Never
+ *  throws. */
+export function checkHeap(budgetBytes = RSS_BUDGET_BYTES): void {
   if (!collect) return;
   guarded(() => {
+    if (!engaged) {
+      if (process.memoryUsage.rss() < budgetBytes) return;
+      engage();
+      return;
+    }
     capYoungGeneration();
     if (oldGenerationBytes() >= threshold) collectNow("regular");
   });
 }
 
 /** What the keeper has done in this process (for tests and diagnostics). */
-export function heapKeeperState(): { active: boolean; collections: number; youngCapped: boolean } {
-  return { active: typeof collect === "function", collections, youngCapped };
+export function heapKeeperState(): { armed: boolean; engaged: boolean; collections: number; youngCapped: boolean } {
+  return { armed: typeof collect === "function", engaged, collections, youngCapped };
 }
 
 /**

@@ -10,21 +10,24 @@ import { SLACK_BYTES, withHeapCheck, YOUNG_CAP_BYTES } from "../../provider/heap
 const run = promisify(execFile);
 const repo = path.join(__dirname, "../..");
 
+type Mode = "on" | "off" | "under-budget";
+
 interface Workload {
-  mode: "on" | "off";
+  mode: Mode;
   youngBefore: number;
   young: number;
   promoteStartOld: number;
   promotePeakOld: number;
   hwmKb: number;
-  active: boolean;
+  armed: boolean;
+  engaged: boolean;
   collections: number;
   youngCapped: boolean;
 }
 
 /** Runs test/provider/fixtures/heap-workload.cjs on provider/heap.ts, in a fresh process per mode
  *  (the keeper changes process-wide V8 settings, so never in the test runner itself). */
-async function workload(mode: "on" | "off"): Promise<Workload> {
+async function workload(mode: Mode): Promise<Workload> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "heap-keeper-"));
   try {
     const source = fs.readFileSync(path.join(repo, "provider/heap.ts"), "utf8");
@@ -40,20 +43,26 @@ async function workload(mode: "on" | "off"): Promise<Workload> {
 }
 
 describe("heap keeper (plugin process memory)", () => {
-  test("shrinks and caps the young generation and collects promoted garbage: the same work peaks far lower", async () => {
+  test("past the budget: shrinks and caps the young generation and collects promoted garbage: the same work peaks far lower", async () => {
     const off = await workload("off");
     const on = await workload("on");
     // The workload grows V8's young generation past the cap before the keeper starts, and without
     // the keeper it stays there.
     expect(on.youngBefore).toBeGreaterThan(YOUNG_CAP_BYTES);
-    expect(off.active).toBe(false);
+    expect(off.armed).toBe(false);
     expect(off.young).toBeGreaterThan(YOUNG_CAP_BYTES);
-    expect(on).toMatchObject({ active: true, youngCapped: true });
+    expect(on).toMatchObject({ armed: true, engaged: true, youngCapped: true });
     expect(on.young).toBeLessThanOrEqual(YOUNG_CAP_BYTES);
     // Garbage promoted to the old generation is collected: without collections it grows ≈ 140 MB here.
     expect(on.collections).toBeGreaterThan(2);
     expect(on.promotePeakOld - on.promoteStartOld).toBeLessThan(4 * SLACK_BYTES);
     expect(off.hwmKb - on.hwmKb).toBeGreaterThan(40 * 1024);
+  }, 60_000);
+
+  test("below the memory budget it stays armed and does nothing", async () => {
+    const under = await workload("under-budget");
+    expect(under).toMatchObject({ armed: true, engaged: false, collections: 0, youngCapped: false });
+    expect(under.young).toBeGreaterThan(YOUNG_CAP_BYTES);
   }, 60_000);
 
   test("the runtime the plugin host loads starts it in configure and checks after each call", async () => {
@@ -68,8 +77,8 @@ describe("heap keeper (plugin process memory)", () => {
         console.log(JSON.stringify({ before, configured, checked, methods: Object.keys(runtime.imageMemberProvider).sort() })));`;
     const { stdout } = await run(process.execPath, ["-e", script], { env: { ...process.env, NODE_OPTIONS: "" } });
     expect(JSON.parse(stdout)).toEqual({
-      before: { active: false, collections: 0, youngCapped: false },
-      configured: expect.objectContaining({ active: true }),
+      before: { armed: false, engaged: false, collections: 0, youngCapped: false },
+      configured: expect.objectContaining({ armed: true }),
       checked: { inputs: { imageId: "i", memberId: "m" } },
       methods: ["check", "create", "delete", "diff", "read", "update"],
     });
@@ -82,7 +91,7 @@ describe("heap keeper (plugin process memory)", () => {
       heap.checkHeap();
       console.log(JSON.stringify(heap.heapKeeperState()));`;
     const { stdout } = await run(process.execPath, ["--freeze-flags-after-init", "-e", script], { env: { ...process.env, NODE_OPTIONS: "" } });
-    expect(JSON.parse(stdout)).toEqual({ active: false, collections: 0, youngCapped: false });
+    expect(JSON.parse(stdout)).toEqual({ armed: false, engaged: false, collections: 0, youngCapped: false });
   }, 30_000);
 
   test("provider methods answer exactly as before, sync or async, results and errors", async () => {
