@@ -11,8 +11,7 @@ import * as vm from "node:vm";
  * members of one image: 276–284 MB peak RSS with ≈ 38 MB live.
  *
  * So, in the plugin process (armed from `configure`, which only the plugin host calls), once its
- * resident memory passes {@link RSS_BUDGET_BYTES} (below that V8's own pace costs no CPU and no one
- * any memory; a command of a few hundred steps stays below it):
+ * resident memory passes {@link RSS_BUDGET_BYTES} (below that, it costs nothing):
  * - when the young generation is larger than {@link YOUNG_CAP_BYTES}, one memory-reducing collection
  *   shrinks it; once it is back at the cap it grows no further (V8's `--semi-space-growth-factor`,
  *   read whenever it would grow);
