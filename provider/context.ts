@@ -77,7 +77,7 @@ export function serviceFor(where: Placement): Promise<ImageService> {
   return service;
 }
 
-// ---- the per-command member-list cache (DESIGN.md "HTTP behaviour") --------------------------------
+// ---- the per-command member-list cache (README "Guarantees": few requests) --------------------------------
 
 type Listing = Member[] | "gone";
 // image id -> the lists read per ImageService: one service per (cloud, region) and so per credential

@@ -2,8 +2,9 @@ import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * The objects handed to `pulumi.dynamic.Resource`. Pulumi serializes them by value into the state and
- * runs them in a separate plugin process (DESIGN.md "Packaging rule"), so they capture nothing: each
- * method requires the implementation from the installed package when it is called. In the plugin,
+ * runs them in a separate plugin process (a module under node_modules is serialized as a require of
+ * its path; code from a local file would be copied by value), so they capture nothing: each method
+ * requires the implementation from the installed package when it is called. In the plugin,
  * Node's module cache then gives every resource one token cache and one keep-alive agent.
  *
  * The module path is a string literal in each body on purpose: a captured constant would be

@@ -5,7 +5,7 @@ import { ImageMembersError } from "./errors";
 
 /**
  * One place that sends requests: keep-alive agents shared by the whole process, a timeout on every
- * request, and DESIGN.md's retry rules applied to every method alike. Callers decide what a status
+ * request, and one retry policy applied to every method alike. Callers decide what a status
  * means (a POST's 409 after a retry, a DELETE's 404); this module only says how many attempts it took.
  */
 

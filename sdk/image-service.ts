@@ -18,7 +18,7 @@ export interface OpenOptions {
   onAttempt?: TransportOptions["onAttempt"];
 }
 
-// One token per credential set for the whole process (DESIGN.md "HTTP behaviour").
+// One token per credential set for the whole process.
 const sessions = new SessionCache();
 
 /** Drops every cached token: for tests that simulate a fresh process. */

@@ -5,7 +5,7 @@ import type { CloudOptions } from "./types";
 
 /**
  * Turns CloudOptions, stack config, clouds.yaml and OS_* variables into one resolved cloud, in the
- * order DESIGN.md gives ("Credentials and settings"):
+ * order README "Configuration" gives:
  * - the auth source is exactly one of: the `cloud` option (its entry, overridden by explicit
  *   credential options), the stack's `openstack:*` config (over the entry `openstack:cloud` names),
  *   the entry `OS_CLOUD` names, the `OS_*` variables;

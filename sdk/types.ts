@@ -28,7 +28,7 @@ export interface Image {
 
 /**
  * Where and how to reach Glance. Every field is optional: unset fields come from the stack config,
- * the clouds.yaml entry or `OS_*` variables, in the order DESIGN.md gives.
+ * the clouds.yaml entry or `OS_*` variables, in the order README "Configuration" gives.
  */
 export interface CloudOptions {
   /** A clouds.yaml entry; explicit credential fields below override its values. */

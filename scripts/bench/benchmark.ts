@@ -135,7 +135,7 @@ export interface BenchResults {
   setup: { programDirMs: number; packageBuildMs: number };
   runs: RunResult[];
   rows: Row[];
-  /** Request economy (DESIGN.md "HTTP behaviour"): asserted by the CLI and the test. */
+  /** Request economy (README "Guarantees", few requests): asserted by the CLI and the test. */
   economy: Check[];
   /** Performance floors: reported as PASS/FAIL, never asserted in timed tests. */
   floors: Check[];
@@ -503,7 +503,7 @@ function summarize(runs: RunResult[], o: Required<BenchOptions>): Row[] {
   return rows;
 }
 
-/** DESIGN.md "HTTP behaviour": the provider's requests, whatever N and the parallelism. */
+/** README "Guarantees" (few requests): the provider's requests, whatever N and the parallelism. */
 export function economyChecks(results: BenchResults): Check[] {
   const checks: Check[] = [];
   const n = results.meta.members;

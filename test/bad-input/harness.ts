@@ -37,7 +37,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * A message with Glance's own wording in the middle: everything this project composes is matched
- * exactly, Glance's sentence (which differs between policy modes, DESIGN.md) by `.+`.
+ * exactly, Glance's sentence (which differs between policy modes) by `.+`.
  */
 export function withGlanceWording(before: string, after: string): RegExp {
   return new RegExp(`^${escape(before)}.+${escape(after)}$`);

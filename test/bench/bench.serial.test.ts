@@ -2,7 +2,7 @@
 // Keystone + Glance with the member quota lifted: it asserts the request counts measured at the
 // counting proxies, never the times (those depend on whatever else shares the two cores).
 //
-// DESIGN.md "HTTP behaviour": one token request per credential set per plugin process, whatever N
+// README "Guarantees" (few requests): one token request per credential set per plugin process, whatever N
 // and the parallelism; one POST per created member; refreshing N producer members of one image costs
 // one list request and no single-member GET; one DELETE per member.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// "As users get it" (DESIGN.md): the package is packed with `npm pack`, and the tarball is installed with
+// "As users get it": the package is packed with `npm pack`, and the tarball is installed with
 // `npm install --no-save --prefer-offline`, together with the repo's `@pulumi/pulumi` version, into a
 // git-ignored program directory under test/.work/. The emulator then loads `@pulumi/pulumi` from that
 // directory, so program, package and emulator share one SDK copy and the package is a real directory

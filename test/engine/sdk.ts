@@ -1,5 +1,5 @@
-// Loads `@pulumi/pulumi` and the pieces of it the emulator uses from a *program directory* (DESIGN.md
-// "As users get it"): program, package under test and emulator then share one SDK copy, and the gRPC
+// Loads `@pulumi/pulumi` and the pieces of it the emulator uses from a *program directory* (the
+// package installed as users get it, package-under-test.ts): program, package under test and emulator then share one SDK copy, and the gRPC
 // stubs, google-protobuf and grpc-js are the ones that copy was built with (mixing two copies of
 // google-protobuf's `Struct` with one copy's messages fails at run time).
 import { createRequire } from "node:module";

@@ -1,7 +1,7 @@
 // The emulator's checkpoint: one JSON file per stack, resources in dependency order (a resource after
 // its parent, provider and dependencies), like the `resources` array of a Pulumi checkpoint.
 //
-// Secrets: Pulumi stores secret values encrypted (DESIGN.md "Credentials and settings"). The emulator
+// Secrets: Pulumi stores secret values encrypted (README "Configuration"). The emulator
 // stores them as `{ <sig>: <secret sig>, ciphertext: <base64> }` so that a state file never holds a
 // secret in plain text and tests can scan it; base64 is an encoding, not encryption.
 import * as fs from "node:fs";

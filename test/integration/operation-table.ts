@@ -5,7 +5,7 @@ import type { ImageService } from "../../sdk/types";
 import { createImage, deleteImage } from "../support/images";
 
 /**
- * DESIGN.md's operation table, row by row, as the producer and as the consumer, through the SDK
+ * Glance's member operations, row by row, as the producer and as the consumer, through the SDK
  * against a real Glance: what each side may do, and what it may not (the status only; Glance's
  * wording differs between policy modes, so messages are never matched).
  */

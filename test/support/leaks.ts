@@ -1,7 +1,7 @@
 /**
  * Secret-leak checks for tests: nothing a user can see — the stack's state file, what the plugin
  * printed, the errors and messages of every command, any error a test caught — may contain a password,
- * an application-credential secret or a Keystone token (DESIGN.md "HTTP behaviour": no token, password
+ * an application-credential secret or a Keystone token (README "Guarantees": no token, password
  * or secret ever appears in an error, a log line or a test snapshot).
  *
  * Passwords and secrets are known strings (`testCloud().secrets`, an own instance's `password`, a
