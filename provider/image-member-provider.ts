@@ -107,7 +107,8 @@ export function halfCreated(id: string, outputs: object, inputs: object, cause: 
   // outputs recorded for a failed create do not get __provider added by the host; refresh and
   // destroy need it to find this code again
   error.properties = { ...outputs, __provider: (inputs as { __provider?: unknown }).__provider };
-  error.reasons = [reason];
+  // the CLI prints the reasons, not the message, and keeps them in the state as initErrors
+  error.reasons = [error.message];
   return error;
 }
 

@@ -23,7 +23,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { Engine } from "../../test/engine/engine";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../test/engine/package-under-test";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { createImage, deleteImage, listMembersRaw, session } from "../../test/support/images";
 import { beginProbe, endProbe, windowMs, type ProbeRecord } from "./probe";
 import { addCounts, CountingProxy, REQUEST_KINDS, type RequestCounts, type RequestKind } from "./proxy";

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { Engine, type RunResult, type StackConfig } from "../engine/engine";
-import { createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../support/images";

@@ -3,7 +3,7 @@
 // requireLocalInstance: against an external cloud this file fails with a message, never skips.
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../engine/package-under-test";
+import { REPO_ROOT } from "../../harness/programs";
 import { requireLocalInstance, testCloud } from "../support/cloud";
 import { randomPassword } from "../support/openstack";
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "./engine";
 import { FIXTURE_PACKAGE, RemoteStore, type FixturePackage } from "./fixture-store";
-import { createProgramDir, type ProgramDir } from "./package-under-test";
+import { createProgramDir, type ProgramDir } from "../../harness/programs";
 
 const INDEX_TS = `import * as pulumi from "@pulumi/pulumi";
 import { Record } from "engine-fixture-records";

@@ -17,7 +17,7 @@
 //   await eng.preview(program, { refresh: true, expectNoChanges: true }); // throws EngineRunError (exit 7) on drift
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ProgramDir } from "./package-under-test";
+import type { ProgramDir } from "../../harness/programs";
 import { CHILD_FLAG, runInChild } from "./program-host";
 import {
   EngineRunError,

@@ -2,7 +2,7 @@
 // can look at and change records behind the engine's back.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PackageSource } from "./package-under-test";
+import type { PackageSource } from "../../harness/programs";
 
 export const FIXTURE_PACKAGE: PackageSource = { dir: path.join(__dirname, "fixture") };
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine, EngineRunError, type ProgramFunction, type RunResult } from "./engine";
 import { FIXTURE_PACKAGE, RemoteStore, type FixturePackage } from "./fixture-store";
-import { createProgramDir, type ProgramDir } from "./package-under-test";
+import { createProgramDir, type ProgramDir } from "../../harness/programs";
 
 const RECORD = "pulumi-nodejs:dynamic/fixture:Record";
 const GROUP = "fixture:index:RecordGroup";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine, isSecret, secret, type EngineOptions, type RunResult } from "./engine";
 import { FIXTURE_PACKAGE, RemoteStore, type FixturePackage } from "./fixture-store";
-import { createProgramDir, type ProgramDir } from "./package-under-test";
+import { createProgramDir, type ProgramDir } from "../../harness/programs";
 
 const counted = (r: RunResult) => r.steps.filter((s) => s.counted && s.op !== "same").map((s) => `${s.op}:${s.name}`);
 

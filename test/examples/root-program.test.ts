@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Engine, type RunResult } from "../engine/engine";
-import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { createImage, deleteImage, listImages, listMembersRaw } from "../support/images";
 

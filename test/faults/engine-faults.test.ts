@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Engine, type RunResult } from "../engine/engine";
-import { createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud } from "../support/cloud";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,

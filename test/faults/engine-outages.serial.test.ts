@@ -6,7 +6,7 @@ import { openImageService } from "../../sdk/image-service";
 import { authenticate } from "../../sdk/keystone";
 import { resolveCloud } from "../../sdk/settings";
 import { Engine, type RunResult, type StackConfig } from "../engine/engine";
-import { createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { requireLocalInstance } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../support/images";

@@ -1,13 +1,14 @@
 import * as fs from "node:fs";
 import { expect } from "vitest";
-import { Engine, type Program, type RunResult, type StackConfig } from "../engine/engine";
-import { createProgramDir, projectPackage, type ProgramDir } from "../engine/package-under-test";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type Program, type RunResult, type StackConfig } from "../../harness/pulumi";
 
 export type Pkg = typeof import("pulumi-image-members");
 
-/** A stack as a user has one: its own program directory with the package installed from the tarball. */
+/** A stack as a user has one: its own program directory with the package installed from the
+ *  tarball, run by the real Pulumi CLI. */
 export interface TestStack {
-  eng: Engine<Pkg>;
+  eng: PulumiStack<Pkg>;
   prog: ProgramDir;
   /** Every result of this stack's commands, for the secret scans. */
   results: RunResult[];
@@ -20,9 +21,9 @@ export interface TestStack {
   remove(): Promise<void>;
 }
 
-export async function newStack(label: string, config: StackConfig, env: Record<string, string>): Promise<TestStack> {
+export async function newStack(label: string, config: StackConfig, env: Record<string, string>, project?: string): Promise<TestStack> {
   const prog = await createProgramDir(projectPackage(), { label });
-  const eng = new Engine<Pkg>({ programDir: prog, config, env });
+  const eng = await PulumiStack.create<Pkg>({ programDir: prog, config, env, project });
   const results: RunResult[] = [];
   const keep = (r: RunResult) => {
     results.push(r);
@@ -42,24 +43,32 @@ export async function newStack(label: string, config: StackConfig, env: Record<s
       return r;
     },
     remove: async () => {
-      await prog.remove();
+      await eng.remove();
     },
   };
 }
 
-/** The counted, non-same steps of a run, as `op:name`. */
-export const changes = (r: RunResult) =>
-  r.steps.filter((s) => s.counted && s.op !== "same" && s.op !== "refresh-same").map((s) => `${s.op}:${s.name}`);
+/** Steps that change nothing, or are the halves of a `replace` step. */
+const NOT_CHANGES = ["same", "refresh-same", "read", "create-replacement", "delete-replaced"];
 
-/** Nothing a stack wrote or printed holds a secret: state file, plugin output, errors, messages. */
-export function expectNoSecrets(stack: TestStack, secrets: string[]): void {
+/** The steps that change something, as `op:name`: providers left out, and the refresh steps of
+ *  `preview --refresh` / `up --refresh` too (they count only in `pulumi refresh`). */
+export const changes = (r: RunResult) =>
+  r.steps
+    .filter((s) => !s.type.startsWith("pulumi:providers:") && !NOT_CHANGES.includes(s.op))
+    .filter((s) => r.command === "refresh" || !s.op.startsWith("refresh-"))
+    .map((s) => `${s.op}:${s.name}`);
+
+/** Nothing a stack wrote or printed holds a secret: state file, `pulumi stack export`, CLI and plugin output. */
+export async function expectNoSecrets(stack: TestStack, secrets: string[]): Promise<void> {
   const texts = [
     fs.existsSync(stack.eng.statePath) ? fs.readFileSync(stack.eng.statePath, "utf8") : "",
-    ...stack.results.flatMap((r) => [r.message ?? "", JSON.stringify(r.errors), ...r.pluginOutput.map((l) => l.text)]),
+    JSON.stringify(await stack.eng.exportState()),
+    ...stack.results.flatMap((r) => [r.message ?? "", r.output]),
   ];
   expect(secrets.length).toBeGreaterThan(0);
   for (const secret of secrets) {
     const leaks = texts.filter((t) => t.includes(secret)).length;
-    expect(leaks, "a secret appears in the state or the plugin's output").toBe(0);
+    expect(leaks, "a secret appears in the state or the CLI's output").toBe(0);
   }
 }

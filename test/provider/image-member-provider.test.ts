@@ -93,6 +93,8 @@ describe("ImageMember create, read, update, delete", () => {
     expect(error.id).toBe(`${IMAGE}/${CONSUMER}`);
     expect(error.properties).toMatchObject({ imageId: IMAGE, memberId: CONSUMER, status: "pending", __provider: PROVIDER });
     expect(error.message).toMatch(/^created .*, but could not finish: PUT .* failed with 403.* only the member project itself/);
+    // the CLI prints the reasons (not the message): they must say the member was created
+    expect(error.reasons).toEqual([error.message]);
     expect(fake.members.get(IMAGE)).toHaveLength(1);
   });
 

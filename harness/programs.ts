@@ -1,4 +1,4 @@
-// "As users get it": the package is packed with `npm pack`, and the tarball is installed with
+// Program directories, "as users get it": the package is packed with `npm pack`, and the tarball is installed with
 // `npm install --no-save --prefer-offline`, together with the repo's `@pulumi/pulumi` version, into a
 // git-ignored program directory under test/.work/. The emulator then loads `@pulumi/pulumi` from that
 // directory, so program, package and emulator share one SDK copy and the package is a real directory
@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..");
 /** Git-ignored scratch space of the test suite. */
 export const WORK_DIR = path.join(REPO_ROOT, "test", ".work");
 

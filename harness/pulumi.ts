@@ -1,0 +1,485 @@
+// Stacks run by the real Pulumi CLI (scripts/pulumi-cli.sh finds or builds it), with a local file
+// backend inside the program directory, a passphrase secrets provider, no update checks and no
+// plugin downloads.
+//
+// Programs are the Automation API's inline programs: the CLI runs `pulumi up --client=<addr>` and
+// the language runtime is @pulumi/pulumi's own, served from this process (the Node.js language host
+// `pulumi-language-nodejs` cannot be built here: the module proxy refuses it). The Automation API
+// and the program's package are loaded from the program directory, so program, package and SDK are
+// the copies a user's install has, and the provider the package hands to `dynamic.Resource` is
+// serialized from node_modules as in a user's program.
+//
+//   const prog = await createProgramDir(projectPackage(), { label: "producer" });
+//   const stack = await PulumiStack.create<typeof import("pulumi-image-members")>({ programDir: prog, config });
+//   await stack.up((pkg) => { new pkg.ImageMember("m", { imageId, memberId }); });
+//   await stack.preview(program, { refresh: true, expectNoChanges: true }); // throws PulumiRunError (exit 7) on drift
+//   await stack.refresh({ previewOnly: true, expectNoChanges: true });
+//   await stack.destroy(); await stack.remove();
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import { REPO_ROOT, type ProgramDir } from "./programs";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Pulumi = typeof import("@pulumi/pulumi");
+
+// --- the CLI -------------------------------------------------------------------------------------
+
+export interface PulumiCli {
+  /** Directory holding `pulumi` and `pulumi-resource-pulumi-nodejs`. */
+  binDir: string;
+  /** What `pulumi version` prints, e.g. `v3.274.1`. */
+  version: string;
+}
+
+let cli: PulumiCli | undefined;
+
+/** The project's Pulumi CLI (built from Go modules first when none is on PATH; progress on stderr). */
+export function pulumiCli(): PulumiCli {
+  if (!cli) {
+    const binDir = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "pulumi-cli.sh"), "bin"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+    const version = execFileSync(path.join(binDir, "pulumi"), ["version"], {
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    }).trim();
+    cli = { binDir, version };
+  }
+  return cli;
+}
+
+/** The environment every command gets: offline, file backend, passphrase secrets. */
+export function offlineEnv(backendDir: string, home: string): Record<string, string> {
+  return {
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_HOME: home,
+    PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // registers `--event-log` (pkg/cmd/pulumi/operations/up.go): the engine events the harness reads
+    PULUMI_DEBUG_COMMANDS: "true",
+  };
+}
+
+/** The passphrase of every test stack's secrets provider (not a secret of the clouds under test). */
+const PASSPHRASE = "image-members-test-passphrase";
+
+// --- results -------------------------------------------------------------------------------------
+
+export type Command = "up" | "preview" | "refresh" | "destroy";
+
+/** A step as the CLI reports it in its engine events. `op` is the CLI's, except that a refresh step's
+ *  is `refresh-same`, `refresh-update` or `refresh-delete` by what the refresh found (the op of the
+ *  outputs event that follows the `refresh` step event). */
+export interface Step {
+  op: string;
+  urn: string;
+  type: string;
+  name: string;
+  /** Top-level properties that differ (`diffs` of the step event). */
+  diffKeys: string[];
+  /** Properties whose change forces a replacement. */
+  replaceKeys: string[];
+  error?: string;
+}
+
+export interface RunResult {
+  command: Command;
+  dryRun: boolean;
+  ok: boolean;
+  /** The CLI's exit code: 0; 7 when `--expect-no-changes` saw changes; other non-zero on failure. */
+  exitCode: number;
+  /** The error diagnostics (and the CLI's closing error line) when not ok. */
+  message?: string;
+  steps: Step[];
+  /** The CLI's change summary (op → count). */
+  summary: Record<string, number>;
+  /** The stack outputs after `up` (plain values). */
+  outputs: Record<string, unknown>;
+  /** Diagnostics with severity error, as printed. */
+  errors: string[];
+  /** Everything the CLI printed, and every diagnostic (plugin output included): what secret scans read. */
+  output: string;
+  /** The engine events the CLI wrote (`--event-log`). */
+  events: any[];
+  /** Wall time of the command. */
+  ms: number;
+}
+
+export class PulumiRunError extends Error {
+  constructor(readonly result: RunResult) {
+    super(`pulumi ${result.command}${result.dryRun && result.command !== "preview" ? " (preview)" : ""} exited with ${result.exitCode}: ${result.message ?? ""}`);
+  }
+}
+
+// --- stacks --------------------------------------------------------------------------------------
+
+export type ConfigValue = string | { secret: string };
+export type StackConfig = Record<string, ConfigValue>;
+
+export interface ProgramContext {
+  pulumi: Pulumi;
+  programDir: string;
+  require: NodeJS.Require;
+}
+/** A program as a function of the package under test, loaded from the program directory (an
+ *  inline program of this process). Its return value is the stack outputs. */
+export type ProgramFunction<P> = (pkg: P, ctx: ProgramContext) => unknown;
+/** The program in the project folder itself (`main`: a path relative to it, default `.`: Pulumi.yaml's
+ *  or package.json's entry point), run in a child process by @pulumi/pulumi's own loader (program-host.js). */
+export interface ProgramFile {
+  main?: string;
+}
+export type Program<P> = ProgramFunction<P> | ProgramFile;
+
+export interface StackOptions {
+  programDir: ProgramDir;
+  project?: string;
+  stack?: string;
+  config?: StackConfig;
+  /** Environment of every command (the CLI passes it on to the plugin). */
+  env?: Record<string, string | undefined>;
+  /** `--parallel` (the CLI's default when unset). */
+  parallel?: number;
+}
+
+export interface RunOptions {
+  /** Return a failed result instead of throwing PulumiRunError. */
+  allowFailure?: boolean;
+}
+export interface UpOptions extends RunOptions {
+  refresh?: boolean;
+  expectNoChanges?: boolean;
+}
+export interface RefreshOptions extends RunOptions {
+  previewOnly?: boolean;
+  expectNoChanges?: boolean;
+}
+
+export class PulumiStack<P = any> {
+  /** The program the last `up` or `preview` ran (refresh and destroy serve it too). */
+  private lastProgram: Program<P> = () => ({});
+
+  private constructor(
+    readonly programDir: ProgramDir,
+    readonly project: string,
+    readonly stackName: string,
+    readonly backendDir: string,
+    readonly env: Record<string, string>,
+    private readonly pulumi: Pulumi,
+    private readonly pkg: P,
+    private readonly parallel: number | undefined,
+  ) {}
+
+  /** `pulumi stack init` in the program directory, then `pulumi config set [--secret]` per key. */
+  static async create<P = any>(opts: StackOptions): Promise<PulumiStack<P>> {
+    const { binDir } = pulumiCli();
+    const dir = opts.programDir.dir;
+    const req = createRequire(path.join(dir, "package.json"));
+    const project = opts.project ?? "test-project";
+    const stackName = opts.stack ?? "dev";
+    const backendDir = path.join(dir, ".pulumi-state");
+    const home = path.join(dir, ".pulumi-home");
+    fs.mkdirSync(backendDir, { recursive: true });
+    fs.mkdirSync(home, { recursive: true });
+    if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
+    }
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^PULUMI_/.test(k)) env[k] = v;
+    Object.assign(env, offlineEnv(backendDir, home), { PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` });
+    for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
+    const self = new PulumiStack<P>(opts.programDir, project, stackName, backendDir, env, req("@pulumi/pulumi"), req(opts.programDir.packageName), opts.parallel);
+    await self.cli(["stack", "init", stackName, "--secrets-provider", "passphrase"]);
+    for (const [key, value] of Object.entries(opts.config ?? {})) await self.setConfig(key, value);
+    return self;
+  }
+
+  /** Runs `pulumi ARGS` in the program directory; rejects when it exits non-zero. */
+  async cli(args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+    const r = await spawnCli(this.env, this.programDir.dir, args, opts.input);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${r.code}: ${r.stderr || r.stdout}`);
+    return r;
+  }
+
+  /** `pulumi config set KEY [--secret]`, the value on stdin (so it is in no process list); a key
+   *  with a path (`proj:shares[0].imageId`) is set with `--path`, as README's examples do. */
+  async setConfig(key: string, value: ConfigValue): Promise<void> {
+    const secret = typeof value !== "string";
+    const flags = [...(secret ? ["--secret"] : []), ...(/[[.]/.test(key.slice(key.indexOf(":") + 1)) ? ["--path"] : [])];
+    await this.cli(["config", "set", key, ...flags, "--stack", this.stackName], { input: secret ? value.secret : value });
+  }
+
+  async removeConfig(key: string): Promise<void> {
+    await this.cli(["config", "rm", key, "--stack", this.stackName]);
+  }
+
+  up(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
+    this.lastProgram = program;
+    return this.run("up", false, ["up", "--yes", "--skip-preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
+  }
+
+  preview(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
+    this.lastProgram = program;
+    return this.run("preview", true, ["preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
+  }
+
+  refresh(opts: RefreshOptions = {}): Promise<RunResult> {
+    const args = ["refresh", ...(opts.previewOnly ? ["--preview-only"] : ["--yes", "--skip-preview"]), ...flag(opts.expectNoChanges, "--expect-no-changes")];
+    return this.run("refresh", !!opts.previewOnly, args, opts);
+  }
+
+  destroy(opts: RunOptions = {}): Promise<RunResult> {
+    return this.run("destroy", false, ["destroy", "--yes", "--skip-preview"], opts);
+  }
+
+  /** `pulumi stack export`: the deployment (secrets encrypted). */
+  async exportState(): Promise<any> {
+    return JSON.parse((await this.cli(["stack", "export", "--stack", this.stackName])).stdout).deployment;
+  }
+
+  /** `pulumi stack import --file`: replaces the stack's state with `deployment` (a `stack export`'s). */
+  async importState(deployment: unknown): Promise<void> {
+    const file = path.join(this.programDir.dir, `.import-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ version: 3, deployment }));
+    try {
+      await this.cli(["stack", "import", "--file", file, "--stack", this.stackName]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  /** The state file the file backend keeps. */
+  get statePath(): string {
+    return path.join(this.backendDir, ".pulumi", "stacks", this.project, `${this.stackName}.json`);
+  }
+
+  /** The resources of the last checkpoint. */
+  resources(): any[] {
+    if (!fs.existsSync(this.statePath)) return [];
+    return JSON.parse(fs.readFileSync(this.statePath, "utf8")).checkpoint?.latest?.resources ?? [];
+  }
+
+  /** The last checkpoint's resources, as `{ resources }`. */
+  readState(): { resources: any[] } {
+    return { resources: this.resources() };
+  }
+
+  /** The URN a resource of this type and name gets, under parents of `ancestorTypes` (outermost first). */
+  urn(type: string, name: string, ancestorTypes: string[] = []): string {
+    return `urn:pulumi:${this.stackName}::${this.project}::${[...ancestorTypes, type].join("$")}::${name}`;
+  }
+
+  /** The resource of that name (or URN) in the state. */
+  resource(nameOrUrn: string): any | undefined {
+    return this.resources().find((r) => r.urn === nameOrUrn || urnName(r.urn) === nameOrUrn);
+  }
+
+  /** `pulumi stack rm --yes` (when nothing but the stack is left), then the program directory goes. */
+  async remove(): Promise<void> {
+    const left = this.resources().filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
+    if (left.length === 0) await this.cli(["stack", "rm", "--yes", "--stack", this.stackName]).catch(() => undefined);
+    this.programDir.remove();
+  }
+
+  private async run(command: Command, dryRun: boolean, args: string[], opts: RunOptions): Promise<RunResult> {
+    const started = Date.now();
+    const eventLog = path.join(this.programDir.dir, `.events-${process.pid}-${++eventCounter}.jsonl`);
+    const program = this.lastProgram;
+    const served =
+      typeof program === "function"
+        ? await serveProgram(this.programDir.dir, this.inline(program))
+        : await serveProgramFile(this.programDir.dir, program.main ?? ".", this.env);
+    const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", `--client=${served.address}`, "--event-log", eventLog];
+    if (this.parallel) full.push("--parallel", String(this.parallel));
+    let r: { code: number; stdout: string; stderr: string } | undefined;
+    try {
+      r = await spawnCli(this.env, this.programDir.dir, full);
+    } finally {
+      await served.close(!r || r.code !== 0);
+    }
+    const events = readEvents(eventLog);
+    fs.rmSync(eventLog, { force: true });
+    const result = resultOf(command, dryRun, r, events, Date.now() - started);
+    result.output += served.output();
+    if (command === "up" && result.ok) result.outputs = this.stackOutputs();
+    if (!result.ok && !opts.allowFailure) throw new PulumiRunError(result);
+    return result;
+  }
+
+  /** The stack's outputs in the state (secrets stay encrypted objects). */
+  private stackOutputs(): Record<string, unknown> {
+    return this.resources().find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  }
+
+  private inline(program: ProgramFunction<P>): () => Promise<unknown> {
+    const ctx: ProgramContext = {
+      pulumi: this.pulumi,
+      programDir: this.programDir.dir,
+      require: createRequire(path.join(this.programDir.dir, "package.json")),
+    };
+    return async () => (await program(this.pkg, ctx)) ?? {};
+  }
+}
+
+let eventCounter = 0;
+
+const flag = (on: boolean | undefined, name: string): string[] => (on ? [name] : []);
+
+/** Serves `program` as the language runtime of one CLI command (`--client=<address>`), with the
+ *  program directory's own @pulumi/pulumi: the Automation API's inline-program server. */
+interface ServedProgram {
+  address: string;
+  close(hasError: boolean): Promise<void>;
+  /** What the program printed (a program file's child process). */
+  output(): string;
+}
+
+async function serveProgram(dir: string, program: () => Promise<unknown>): Promise<ServedProgram> {
+  const req = createRequire(path.join(dir, "package.json"));
+  const grpc = req("@grpc/grpc-js");
+  const { LanguageServer } = req("@pulumi/pulumi/automation/server");
+  const langrpc = req("@pulumi/pulumi/proto/language_grpc_pb");
+  const { grpcChannelOptions } = req("@pulumi/pulumi/runtime");
+  const server = new grpc.Server({ ...grpcChannelOptions });
+  const language = new LanguageServer(program);
+  server.addService(langrpc.LanguageRuntimeService, language);
+  const port: number = await new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async (hasError) => {
+      language.onPulumiExit(hasError);
+      server.forceShutdown();
+    },
+    output: () => "",
+  };
+}
+
+/** Serves the project folder's own program from a child process (program-host.js). */
+async function serveProgramFile(dir: string, main: string, env: Record<string, string>): Promise<ServedProgram> {
+  const child = spawn(process.execPath, [path.join(__dirname, "program-host.js"), dir, main], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
+  let printed = "";
+  child.stderr.on("data", (d) => (printed += d));
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^address (\S+)\n/m.exec(out);
+      if (m) resolve(m[1]);
+      else return;
+      printed += out.replace(m[0], "");
+      child.stdout.removeAllListeners("data");
+      child.stdout.on("data", (more) => (printed += more));
+    });
+    child.on("close", (code) => reject(new Error(`program-host.js exited with ${code} before serving:\n${printed}${out}`)));
+  });
+  return {
+    address,
+    close: async (hasError) => {
+      child.stdin.end(hasError ? "failed" : "ok");
+      await exited;
+    },
+    output: () => printed,
+  };
+}
+
+function spawnCli(env: Record<string, string>, cwd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+function readEvents(file: string): any[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+function resultOf(command: Command, dryRun: boolean, r: { code: number; stdout: string; stderr: string }, events: any[], ms: number): RunResult {
+  const steps: Step[] = [];
+  const last = (urn: string) => [...steps].reverse().find((s) => s.urn === urn);
+  const errors: string[] = [];
+  let summary: Record<string, number> = {};
+  let output = `${r.stdout}\n${r.stderr}\n`;
+  for (const e of events) {
+    if (e.resourcePreEvent) {
+      steps.push(stepOf(e.resourcePreEvent.metadata));
+    } else if (e.resOutputsEvent) {
+      const m = e.resOutputsEvent.metadata;
+      const s = last(m.urn);
+      if (s?.op === "refresh") Object.assign(s, { op: refreshOutcome(m), diffKeys: m.diffs ?? [] });
+    } else if (e.resOpFailedEvent) {
+      const s = last(e.resOpFailedEvent.metadata.urn);
+      if (s) s.error ??= "failed";
+    } else if (e.diagnosticEvent) {
+      const d = e.diagnosticEvent;
+      if (d.severity === "debug") continue;
+      output += `${d.severity} ${d.urn ?? ""} ${d.message}\n`;
+      if (d.severity === "error") {
+        errors.push(stripAnsi(d.message));
+        const s = d.urn && last(d.urn);
+        if (s) s.error = stripAnsi(d.message);
+      }
+    } else if (e.summaryEvent) {
+      summary = { ...e.summaryEvent.resourceChanges };
+    }
+  }
+  const closing = r.stderr.split("\n").filter((l) => /^error: /.test(l.trim()));
+  return {
+    command,
+    dryRun,
+    ok: r.code === 0,
+    exitCode: r.code,
+    message: r.code === 0 ? undefined : [...errors, ...closing].join("\n") || r.stderr || r.stdout,
+    steps,
+    summary,
+    outputs: {},
+    errors,
+    output,
+    events,
+    ms,
+  };
+}
+
+function stepOf(m: any): Step {
+  return {
+    op: m.op,
+    urn: m.urn,
+    type: m.type,
+    name: urnName(m.urn),
+    diffKeys: m.diffs ?? [],
+    replaceKeys: m.keys ?? [],
+  };
+}
+
+/** What a refresh found. `pulumi refresh` says it as the outputs event's op (same, update, delete);
+ *  in `preview --refresh` / `up --refresh` that op stays `refresh`, and the states tell. */
+function refreshOutcome(m: any): string {
+  if (m.op !== "refresh") return `refresh-${m.op}`;
+  if (!m.new) return "refresh-delete";
+  return JSON.stringify(m.old?.outputs ?? {}) === JSON.stringify(m.new.outputs ?? {}) ? "refresh-same" : "refresh-update";
+}
+
+export function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+function stripAnsi(s: string): string {
+  return s.replace(/\u001b\[[0-9;]*m/g, "").trim();
+}

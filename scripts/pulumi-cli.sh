@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The Pulumi CLI this project runs: the `pulumi` on PATH when it is new enough, else one built from
+# Go modules at a pinned version, once per machine, cached outside the clone.
+#
+#   scripts/pulumi-cli.sh bin            print the directory holding `pulumi` and
+#                                        `pulumi-resource-pulumi-nodejs` (builds first when needed)
+#   scripts/pulumi-cli.sh run -- ARGS    run that `pulumi` with ARGS
+#
+# Environment:
+#   PULUMI_IMAGE_MEMBERS_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-image-members)
+#   PULUMI_IMAGE_MEMBERS_BUILD=1 ignore any `pulumi` on PATH and use (or build) the cached one
+#
+# Why a wrapper module: `go install pkg/cmd/pulumi@vX` is refused because pulumi's pkg/go.mod has
+# replace directives; a throwaway module requires pkg and sdk at one version and repeats the
+# replaces that do not point at local paths. The version ldflag is what `pulumi version` prints.
+#
+# The Node.js language host (module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3)
+# has no tags, only pseudo-versions; the module proxy reached here answers 403 for its version list
+# and for commit queries, so it is not built. Programs run through the Automation API's inline
+# programs, whose language runtime is served by @pulumi/pulumi inside the calling process.
+set -euo pipefail
+
+CLI_VERSION=v3.274.1
+MIN_PATH_VERSION=3.227.0 # where `--expect-no-changes` exits 7
+CLIPBOARD_REPLACE=github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
+NEED_FREE_MB=4096
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Go from PATH, else where its installer puts it
+command -v go >/dev/null 2>&1 || PATH="$PATH:/usr/local/go/bin"
+started=$(date +%s)
+say() { echo "pulumi-cli: $*" >&2; }
+stage() { say "[$(( $(date +%s) - started ))s] $*"; }
+
+version_ge() { # $1 >= $2, both x.y.z
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+# The plugin script that starts a dynamic provider; it ships at the root of @pulumi/pulumi.
+plugin_script() {
+  local f="$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  if [ ! -f "$f" ]; then
+    say "no $f: run 'npm ci' in $repo first"
+    exit 1
+  fi
+  echo "$f"
+}
+
+path_cli_dir() {
+  [ "${PULUMI_IMAGE_MEMBERS_BUILD:-}" = "1" ] && return 1
+  local p v
+  p=$(command -v pulumi 2>/dev/null) || return 1
+  v=$("$p" version 2>/dev/null | sed 's/^v//') || return 1
+  [ -n "$v" ] && version_ge "${v%%-*}" "$MIN_PATH_VERSION" || return 1
+  p=$(dirname "$(readlink -f "$p")")
+  [ -x "$p/pulumi-resource-pulumi-nodejs" ] || command -v pulumi-resource-pulumi-nodejs >/dev/null || return 1
+  echo "$p"
+}
+
+cache_root() {
+  echo "${PULUMI_IMAGE_MEMBERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-image-members}/pulumi-cli"
+}
+
+go_version() {
+  GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || { say "Go is not installed (the build needs it: https://go.dev/dl)"; exit 1; }
+}
+
+free_mb() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
+
+build_into() { # $1: empty directory that receives bin/
+  local out=$1 w="$1/work"
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-modcacherw
+  mkdir -p "$w" "$out/bin"
+  cd "$w"
+  go mod init localbuild/pulumi-cli >/dev/null 2>&1
+  stage "resolving github.com/pulumi/pulumi/pkg/v3@$CLI_VERSION through $(go env GOPROXY)"
+  local pkgmod
+  pkgmod=$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$CLI_VERSION" | sed -n 's/^\s*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$pkgmod" ] || { say "the module proxy did not serve github.com/pulumi/pulumi/pkg/v3@$CLI_VERSION"; exit 1; }
+  go mod edit -go="$(sed -n 's/^go //p' "$pkgmod")"
+  # pkg/go.mod's replaces: sdk => ../sdk (covered by requiring sdk at the same version) and the
+  # clipboard fork; anything else would need a look before this build can be trusted
+  local others
+  others=$(grep -E '=>' "$pkgmod" | grep -vE 'pulumi/sdk/v3 =>|atotto/clipboard =>' || true)
+  [ -z "$others" ] || { say "pkg/go.mod at $CLI_VERSION has replaces this script does not know: $others"; exit 1; }
+  go mod edit -replace="$CLIPBOARD_REPLACE"
+  go get "github.com/pulumi/pulumi/pkg/v3@$CLI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$CLI_VERSION" 2>&1 | grep -vE '^go: (downloading|added|upgraded) ' >&2 || true
+  go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$CLI_VERSION" 2>&1 | grep -vE '^go: (downloading|added|upgraded) ' >&2 || true
+  local got
+  got=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3 github.com/pulumi/pulumi/sdk/v3 | sort -u)
+  [ "$got" = "$CLI_VERSION" ] || { say "module graph moved pkg/sdk to: $got (wanted $CLI_VERSION)"; exit 1; }
+  stage "compiling pulumi $CLI_VERSION with $(go env GOVERSION) (cold: several minutes on 2 cores)"
+  go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$CLI_VERSION" \
+    -o "$out/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  cd "$out"
+  rm -rf "$w"
+  [ "$("$out/bin/pulumi" version)" = "$CLI_VERSION" ] || { say "the built pulumi does not report $CLI_VERSION"; exit 1; }
+}
+
+built_cli_dir() {
+  local root key final
+  root=$(cache_root)
+  key="$CLI_VERSION-nolanghost-$(go_version)"
+  final="$root/$key"
+  if [ -x "$final/bin/pulumi" ]; then echo "$final/bin"; return; fi
+  mkdir -p "$root"
+  exec 9>"$root/.lock"
+  if ! flock -n 9; then
+    say "another run is building the CLI; waiting for it"
+    flock 9
+  fi
+  if [ -x "$final/bin/pulumi" ]; then echo "$final/bin"; return; fi # built while we waited
+  local gomodcache free_cache free_mod
+  gomodcache=$(GOTOOLCHAIN=local go env GOMODCACHE)
+  mkdir -p "$gomodcache"
+  free_cache=$(free_mb "$root"); free_mod=$(free_mb "$gomodcache")
+  if (( free_cache < NEED_FREE_MB || free_mod < NEED_FREE_MB )); then
+    say "not enough free disk to build: $free_cache MB at $root, $free_mod MB at $gomodcache (need $NEED_FREE_MB MB each)"
+    exit 1
+  fi
+  say "no Pulumi CLI >= $MIN_PATH_VERSION on PATH: building $CLI_VERSION from Go modules into $final (once per machine)"
+  local tmp
+  tmp=$(mktemp -d "$root/.build.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  ( build_into "$tmp" )
+  cp "$(plugin_script)" "$tmp/bin/pulumi-resource-pulumi-nodejs"
+  chmod 0755 "$tmp/bin/pulumi-resource-pulumi-nodejs"
+  mv -T "$tmp" "$final" # atomic: a reader sees no cache or a whole one
+  trap - EXIT
+  stage "built $final/bin/pulumi"
+  echo "$final/bin"
+}
+
+cli_dir() {
+  path_cli_dir || built_cli_dir
+}
+
+case "${1:-}" in
+  bin)
+    cli_dir
+    ;;
+  run)
+    shift
+    [ "${1:-}" = "--" ] && shift
+    dir=$(cli_dir)
+    PATH="$dir:$PATH" exec "$dir/pulumi" "$@"
+    ;;
+  *)
+    echo "usage: $0 bin | run -- ARGS" >&2
+    exit 2
+    ;;
+esac
