@@ -7,16 +7,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { preloadHttpClient } from "../sdk/http";
 import { configure as configureContext } from "./context";
-import { keepHeapCompact, withHeapCheck } from "./heap";
-import { imageMemberProvider as imageMember } from "./image-member-provider";
-import { memberAcceptanceProvider as memberAcceptance } from "./member-acceptance-provider";
+export { imageMemberProvider } from "./image-member-provider";
+export { memberAcceptanceProvider } from "./member-acceptance-provider";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
   configureContext(config);
   preloadHttpClient();
-  keepHeapCompact();
 }
-
-export const imageMemberProvider = withHeapCheck(imageMember);
-export const memberAcceptanceProvider = withHeapCheck(memberAcceptance);
