@@ -14,7 +14,7 @@
 // 2 when a floor failed and --strict was given (floors are timing: a busy machine can miss them).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startOpenStack, type OpenStack } from "../test/support/openstack";
+import { startOpenStack, type OpenStack } from "../harness/openstack";
 import { formatReport, METHODS, runBenchmark, setupBench, type BenchSetup, type Method } from "./bench/benchmark";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]

@@ -28,8 +28,8 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { Engine, EngineRunError, type RunResult, type StackConfig } from "../test/engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../harness/programs";
-import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../test/support/images";
-import { randomPassword, startOpenStack, type OpenStack } from "../test/support/openstack";
+import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../harness/images";
+import { randomPassword, startOpenStack, type OpenStack } from "../harness/openstack";
 import { Transcript, changes, renderRun, table } from "./demo/format";
 
 const REPO = path.resolve(__dirname, "..");

@@ -24,9 +24,9 @@ import * as readline from "node:readline";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { Engine } from "../../test/engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { createImage, deleteImage, listMembersRaw, session } from "../../test/support/images";
+import { createImage, deleteImage, listMembersRaw, session } from "../../harness/images";
 import { beginProbe, endProbe, windowMs, type ProbeRecord } from "./probe";
-import { addCounts, CountingProxy, REQUEST_KINDS, type RequestCounts, type RequestKind } from "./proxy";
+import { addCounts, CountingProxy, REQUEST_KINDS, type RequestCounts, type RequestKind } from "../../harness/counting-proxy";
 import { rawCreate, rawDelete, rawGet } from "./raw";
 
 type Pkg = typeof import("pulumi-image-members");

@@ -14,10 +14,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { Engine, type RunResult, type StackConfig } from "../engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../support/images";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
+import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
-import type { CloudEntry } from "../support/openstack";
+import type { CloudEntry } from "../../harness/openstack";
 
 export type Pkg = typeof import("pulumi-image-members");
 export type CaseProgram = (pkg: Pkg) => unknown;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { secret } from "../engine/engine";
-import { cloudsFileVia } from "../support/fault-proxy";
-import { addMemberRaw, createImage, session } from "../support/images";
+import { cloudsFileVia } from "../../harness/fault-proxy";
+import { addMemberRaw, createImage, session } from "../../harness/images";
 import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type Pkg } from "./harness";
 
 /**

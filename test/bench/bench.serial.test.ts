@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBenchmark, setupBench, type BenchResults, type BenchSetup, type PhaseResult } from "../../scripts/bench/benchmark";
 import { requireLocalInstance } from "../support/cloud";
-import { startOpenStack, type OpenStack } from "../support/openstack";
+import { startOpenStack, type OpenStack } from "../../harness/openstack";
 
 const N = 20;
 

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../harness/programs";
 import { requireLocalInstance, testCloud } from "../support/cloud";
-import { randomPassword } from "../support/openstack";
+import { randomPassword } from "../../harness/openstack";
 
 interface Finished {
   code: number | null;

@@ -9,7 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { createImage, deleteImage, listImages, listMembersRaw } from "../support/images";
+import { createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";

@@ -10,7 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { Engine, type RunResult } from "../engine/engine";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { createImage, deleteImage, listImages, listMembersRaw } from "../support/images";
+import { createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";

@@ -5,8 +5,8 @@ import { testCloud } from "../support/cloud";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,
   type FaultProxy,
-} from "../support/fault-proxy";
-import { createImage, listMembersRaw } from "../support/images";
+} from "../../harness/fault-proxy";
+import { createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
 
 /**

@@ -8,10 +8,10 @@ import { resolveCloud } from "../../sdk/settings";
 import { Engine, type RunResult, type StackConfig } from "../engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { requireLocalInstance } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../support/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../support/images";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
+import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
-import { startOpenStack, type OpenStack } from "../support/openstack";
+import { startOpenStack, type OpenStack } from "../../harness/openstack";
 
 /**
  * Outages and expiring tokens through the engine, against an own Keystone + Glance whose tokens live

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../harness/programs";
 import type { Program } from "../../harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../support/images";
+import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../harness/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**

@@ -16,8 +16,8 @@ import {
   revokeToken,
   session,
   setMemberStatusRaw,
-} from "../support/images";
-import { type OpenStack, startOpenStack } from "../support/openstack";
+} from "../../harness/images";
+import { type OpenStack, startOpenStack } from "../../harness/openstack";
 
 describe("an instance of its own", () => {
   let os: OpenStack;

@@ -16,8 +16,8 @@ import {
   projectToken,
   session,
   setMemberStatusRaw,
-} from "../support/images";
-import { CLOUD_ENTRIES } from "../support/openstack";
+} from "../../harness/images";
+import { CLOUD_ENTRIES } from "../../harness/openstack";
 
 const cloud = testCloud();
 const file = cloud.cloudsFile;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, expect } from "vitest";
-import { leaksIn, removeCloudsCopies, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "./fault-proxy";
+import { leaksIn, removeCloudsCopies, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../../harness/fault-proxy";
 import { errorTexts } from "./leaks";
 
 /**

@@ -25,7 +25,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** scripts/openstack.sh, resolved from this file (test/support/ -> repo root). */
-export const OPENSTACK_SCRIPT = path.resolve(__dirname, "..", "..", "scripts", "openstack.sh");
+export const OPENSTACK_SCRIPT = path.resolve(__dirname, "..", "scripts", "openstack.sh");
 
 /** The clouds.yaml entries every instance (and an external cloud used instead) must have. */
 export const CLOUD_ENTRIES = ["producer", "consumer", "outsider", "admin"] as const;
