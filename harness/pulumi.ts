@@ -19,6 +19,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { REPO_ROOT, type ProgramDir } from "./programs";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -103,6 +104,9 @@ export interface RunResult {
   errors: string[];
   /** Everything the CLI printed, and every diagnostic (plugin output included): what secret scans read. */
   output: string;
+  /** What the CLI itself printed on stdout (its preview/update display) and on stderr (its closing error). */
+  stdout: string;
+  stderr: string;
   /** The engine events the CLI wrote (`--event-log`). */
   events: any[];
   /** Wall time of the command. */
@@ -128,15 +132,22 @@ export interface ProgramContext {
 /** A program as a function of the package under test, loaded from the program directory (an
  *  inline program of this process). Its return value is the stack outputs. */
 export type ProgramFunction<P> = (pkg: P, ctx: ProgramContext) => unknown;
-/** The program in the project folder itself (`main`: a path relative to it, default `.`: Pulumi.yaml's
- *  or package.json's entry point), run in a child process by @pulumi/pulumi's own loader (program-host.js). */
+/** The project folder's own program, run in a child process by @pulumi/pulumi's own loader
+ *  (program-host.js). `main`: a path relative to the folder; default: Pulumi.yaml's `main`, else
+ *  package.json's entry point, as the language host does. */
 export interface ProgramFile {
   main?: string;
 }
 export type Program<P> = ProgramFunction<P> | ProgramFile;
 
+/** A project folder: a program directory made by programs.ts, or any folder with the package
+ *  installed (the repository itself) — the latter is never removed. */
+export type ProjectDir = ProgramDir | { dir: string; packageName: string };
+
 export interface StackOptions {
-  programDir: ProgramDir;
+  programDir: ProjectDir;
+  /** The file backend's directory (default: `.pulumi-state` in the project folder). */
+  stateDir?: string;
   project?: string;
   stack?: string;
   config?: StackConfig;
@@ -164,7 +175,7 @@ export class PulumiStack<P = any> {
   private lastProgram: Program<P> = () => ({});
 
   private constructor(
-    readonly programDir: ProgramDir,
+    readonly programDir: ProjectDir,
     readonly project: string,
     readonly stackName: string,
     readonly backendDir: string,
@@ -181,8 +192,8 @@ export class PulumiStack<P = any> {
     const req = createRequire(path.join(dir, "package.json"));
     const project = opts.project ?? "test-project";
     const stackName = opts.stack ?? "dev";
-    const backendDir = path.join(dir, ".pulumi-state");
-    const home = path.join(dir, ".pulumi-home");
+    const backendDir = opts.stateDir ?? path.join(dir, ".pulumi-state");
+    const home = path.join(backendDir, ".pulumi-home");
     fs.mkdirSync(backendDir, { recursive: true });
     fs.mkdirSync(home, { recursive: true });
     if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
@@ -243,7 +254,7 @@ export class PulumiStack<P = any> {
 
   /** `pulumi stack import --file`: replaces the stack's state with `deployment` (a `stack export`'s). */
   async importState(deployment: unknown): Promise<void> {
-    const file = path.join(this.programDir.dir, `.import-${process.pid}.json`);
+    const file = path.join(this.backendDir, `.import-${process.pid}.json`);
     fs.writeFileSync(file, JSON.stringify({ version: 3, deployment }));
     try {
       await this.cli(["stack", "import", "--file", file, "--stack", this.stackName]);
@@ -282,17 +293,17 @@ export class PulumiStack<P = any> {
   async remove(): Promise<void> {
     const left = this.resources().filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
     if (left.length === 0) await this.cli(["stack", "rm", "--yes", "--stack", this.stackName]).catch(() => undefined);
-    this.programDir.remove();
+    if ("remove" in this.programDir) this.programDir.remove();
   }
 
   private async run(command: Command, dryRun: boolean, args: string[], opts: RunOptions): Promise<RunResult> {
     const started = Date.now();
-    const eventLog = path.join(this.programDir.dir, `.events-${process.pid}-${++eventCounter}.jsonl`);
+    const eventLog = path.join(this.backendDir, `.events-${process.pid}-${++eventCounter}.jsonl`);
     const program = this.lastProgram;
     const served =
       typeof program === "function"
         ? await serveProgram(this.programDir.dir, this.inline(program))
-        : await serveProgramFile(this.programDir.dir, program.main ?? ".", this.env);
+        : await serveProgramFile(this.programDir.dir, program.main ?? projectMain(this.programDir.dir), this.env);
     const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", `--client=${served.address}`, "--event-log", eventLog];
     if (this.parallel) full.push("--parallel", String(this.parallel));
     let r: { code: number; stdout: string; stderr: string } | undefined;
@@ -358,6 +369,13 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
     },
     output: () => "",
   };
+}
+
+/** Pulumi.yaml's `main` (what the language host runs), else `.` (package.json's entry point). */
+function projectMain(dir: string): string {
+  const file = path.join(dir, "Pulumi.yaml");
+  const main = fs.existsSync(file) ? (parseYaml(fs.readFileSync(file, "utf8")) as { main?: unknown } | null)?.main : undefined;
+  return typeof main === "string" && main ? main : ".";
 }
 
 /** Serves the project folder's own program from a child process (program-host.js). */
@@ -452,6 +470,8 @@ function resultOf(command: Command, dryRun: boolean, r: { code: number; stdout: 
     outputs: {},
     errors,
     output,
+    stdout: r.stdout,
+    stderr: r.stderr,
     events,
     ms,
   };

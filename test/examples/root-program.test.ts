@@ -1,13 +1,13 @@
-// The root Pulumi.yaml program (examples/from-config): run where `pulumi up` at the repository root
-// runs it (the repo as the project directory, `main:` from Pulumi.yaml, the package found through the
-// node_modules/pulumi-image-members link that `npm ci` makes), and copied into a program directory
-// with the package installed from its tarball.
+// The root Pulumi.yaml program (examples/from-config), through the real Pulumi CLI: run where `pulumi
+// up` at the repository root runs it (the repo as the project directory, `main:` from Pulumi.yaml, the
+// package found through the node_modules/pulumi-image-members link that `npm ci` makes), and copied
+// into a program directory with the package installed from its tarball.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { Engine, type RunResult } from "../engine/engine";
+import { PulumiStack, type RunResult } from "../../harness/pulumi";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
@@ -22,8 +22,11 @@ interface ProjectFile {
 }
 const rootProject = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as ProjectFile;
 
+/** Steps that change something, as `op type name` (providers and refreshes left out). */
 function changed(r: RunResult): string[] {
-  return r.steps.filter((s) => s.counted && s.op !== "same").map((s) => `${s.op} ${s.type} ${s.name}`);
+  return r.steps
+    .filter((s) => !s.type.startsWith("pulumi:providers:") && !["same", "read"].includes(s.op) && !s.op.startsWith("refresh"))
+    .map((s) => `${s.op} ${s.type} ${s.name}`);
 }
 
 async function memberStatus(cloud: TestCloud, imageId: string): Promise<string | undefined> {
@@ -37,6 +40,8 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
   let image: string;
   let stateDir: string;
   let prog: ProgramDir | undefined;
+  /** Stacks made at the repository root: `pulumi stack rm` takes their Pulumi.<stack>.yaml away again. */
+  const stacks: PulumiStack[] = [];
 
   beforeAll(async () => {
     cloud = testCloud();
@@ -45,6 +50,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
   });
 
   afterAll(async () => {
+    for (const s of stacks) await s.remove();
     prog?.remove();
     fs.rmSync(stateDir, { recursive: true, force: true });
     if (image) await deleteImage(cloud.cloudsFile, "producer", image);
@@ -59,21 +65,29 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
   });
 
   it("runs at the repository root: a producer stack shares, a consumer stack accepts, both check clean, destroy", async () => {
-    const program = { file: rootProject.main! };
-    const common = { programDir: REPO_ROOT, packageName: "pulumi-image-members", workDir: stateDir, project: rootProject.name, env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile } };
-    const producer = new Engine({
+    // `pulumi up` in the repository: Pulumi.yaml's main
+    const program = {};
+    const common = {
+      programDir: { dir: REPO_ROOT, packageName: "pulumi-image-members" },
+      stateDir,
+      project: rootProject.name,
+      env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
+    };
+    const producer = await PulumiStack.create({
       ...common,
       stack: "producer",
       config: {
         "image-members:cloud": "producer",
-        "image-members:shares": JSON.stringify([{ imageId: image, projectIds: [cloud.projects.consumer] }]),
+        "image-members:shares[0].imageId": image,
+        "image-members:shares[0].projectIds[0]": cloud.projects.consumer,
       },
     });
-    const consumer = new Engine({
+    const consumer = await PulumiStack.create({
       ...common,
       stack: "consumer",
-      config: { "image-members:accept": JSON.stringify([{ imageId: image, cloud: "consumer" }]) },
+      config: { "image-members:accept[0].imageId": image, "image-members:accept[0].cloud": "consumer" },
     });
+    stacks.push(producer, consumer);
 
     const up1 = await producer.up(program);
     expect(changed(up1)).toEqual([
@@ -97,15 +111,19 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
 
   it("runs from a program directory with the package installed from its tarball; one stack shares and accepts", async () => {
     prog = await createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "from-config"), label: "from-config" });
-    const program = { file: "index.ts" };
-    const eng = new Engine({
+    const program = { main: "index.ts" };
+    const eng = await PulumiStack.create({
       programDir: prog,
       project: rootProject.name,
       env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
       config: {
-        "image-members:shares": JSON.stringify([{ imageId: image, projectIds: [cloud.projects.consumer], cloud: "producer" }]),
+        "image-members:shares[0].imageId": image,
+        "image-members:shares[0].projectIds[0]": cloud.projects.consumer,
+        "image-members:shares[0].cloud": "producer",
         // the two resources are independent: the acceptance may run before the share exists
-        "image-members:accept": JSON.stringify([{ imageId: image, cloud: "consumer", waitForShareSeconds: 60 }]),
+        "image-members:accept[0].imageId": image,
+        "image-members:accept[0].cloud": "consumer",
+        "image-members:accept[0].waitForShareSeconds": "60",
       },
     });
     const up = await eng.up(program);
@@ -122,9 +140,8 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
     await eng.refresh({ previewOnly: true, expectNoChanges: true });
 
-    const nothing = await new Engine({ programDir: prog, project: rootProject.name, stack: "empty", env: eng.env }).preview(program, {
-      allowFailure: true,
-    });
+    const empty = await PulumiStack.create({ programDir: prog, project: rootProject.name, stack: "empty", env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile } });
+    const nothing = await empty.preview(program, { allowFailure: true });
     expect(nothing.exitCode).toBe(1);
     expect(nothing.message).toContain("nothing to do: set image-members:shares");
 
