@@ -15,11 +15,13 @@
 //   await stack.preview(program, { refresh: true, expectNoChanges: true }); // throws PulumiRunError (exit 7) on drift
 //   await stack.refresh({ previewOnly: true, expectNoChanges: true });
 //   await stack.destroy(); await stack.remove();
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { type ProcessSample, ProcessWatcher } from "./processes";
 import { REPO_ROOT, type ProgramDir } from "./programs";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -55,7 +57,10 @@ export function pulumiCli(): PulumiCli {
 /** The environment every command gets: offline, file backend, passphrase secrets. */
 export function offlineEnv(backendDir: string, home: string): Record<string, string> {
   return {
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    // metadata=skip: no `<file>.attrs` sidecars (gocloud's fileblob writes them in place, so a kill
+    // at the wrong moment leaves an empty one and every later command fails "failed to load
+    // checkpoint: EOF"); the checkpoint itself is written to a temp file and renamed
+    PULUMI_BACKEND_URL: `file://${backendDir}?metadata=skip`,
     PULUMI_HOME: home,
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -107,6 +112,8 @@ export interface RunResult {
   /** What the CLI itself printed on stdout (its preview/update display) and on stderr (its closing error). */
   stdout: string;
   stderr: string;
+  /** The dynamic-provider plugin processes the command started, with their peak RSS. */
+  plugins: ProcessSample[];
   /** The engine events the CLI wrote (`--event-log`). */
   events: any[];
   /** Wall time of the command. */
@@ -160,6 +167,8 @@ export interface StackOptions {
 export interface RunOptions {
   /** Return a failed result instead of throwing PulumiRunError. */
   allowFailure?: boolean;
+  /** Called once the CLI process has started (it leads its own process group: `-pid` signals all of it). */
+  onStart?: (cli: ChildProcess) => void;
 }
 export interface UpOptions extends RunOptions {
   refresh?: boolean;
@@ -306,9 +315,9 @@ export class PulumiStack<P = any> {
         : await serveProgramFile(this.programDir.dir, program.main ?? projectMain(this.programDir.dir), this.env);
     const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", `--client=${served.address}`, "--event-log", eventLog];
     if (this.parallel) full.push("--parallel", String(this.parallel));
-    let r: { code: number; stdout: string; stderr: string } | undefined;
+    let r: CliExit | undefined;
     try {
-      r = await spawnCli(this.env, this.programDir.dir, full);
+      r = await spawnCli(this.env, this.programDir.dir, full, undefined, opts.onStart);
     } finally {
       await served.close(!r || r.code !== 0);
     }
@@ -407,15 +416,29 @@ async function serveProgramFile(dir: string, main: string, env: Record<string, s
   };
 }
 
-function spawnCli(env: Record<string, string>, cwd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+interface CliExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The dynamic-provider plugin processes the command started. */
+  plugins: ProcessSample[];
+}
+
+/** Runs the CLI as the leader of its own process group (so a test can signal the whole group). */
+function spawnCli(env: Record<string, string>, cwd: string, args: string[], input?: string, onStart?: (cli: ChildProcess) => void): Promise<CliExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn("pulumi", args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("pulumi", args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const watcher = child.pid ? new ProcessWatcher(child.pid) : undefined;
+    onStart?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.on("close", (code, signal) => {
+      watcher?.stop();
+      resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, plugins: watcher?.plugins() ?? [] });
+    });
     child.stdin.end(input ?? "");
   });
 }
@@ -429,7 +452,7 @@ function readEvents(file: string): any[] {
     .map((l) => JSON.parse(l));
 }
 
-function resultOf(command: Command, dryRun: boolean, r: { code: number; stdout: string; stderr: string }, events: any[], ms: number): RunResult {
+function resultOf(command: Command, dryRun: boolean, r: CliExit, events: any[], ms: number): RunResult {
   const steps: Step[] = [];
   const last = (urn: string) => [...steps].reverse().find((s) => s.urn === urn);
   const errors: string[] = [];
@@ -472,6 +495,7 @@ function resultOf(command: Command, dryRun: boolean, r: { code: number; stdout: 
     output,
     stdout: r.stdout,
     stderr: r.stderr,
+    plugins: r.plugins,
     events,
     ms,
   };

@@ -118,6 +118,20 @@ export async function findMember(at: Placement & { imageId: string; memberId: st
   return member ? { glance, member } : { glance };
 }
 
+/**
+ * The membership a read is about. A resource's state names it; a pending create that `pulumi refresh
+ * --import-pending-creates <urn> <id>` imports has only its id, `<imageId>/<memberId>` (what an
+ * `up` that was killed mid-create leaves), so the id fills in what the state lacks.
+ */
+export function membershipOf<T extends { imageId?: string; memberId?: string }>(id: string, props: T): T & { imageId: string; memberId: string } {
+  const slash = id.indexOf("/");
+  return {
+    ...props,
+    imageId: props.imageId ?? (slash > 0 ? id.slice(0, slash) : id),
+    memberId: props.memberId ?? (slash > 0 ? id.slice(slash + 1) : ""),
+  };
+}
+
 /** After a write to an image, later reads in this command ask Glance again, whoever reads. */
 export function forgetMembers(imageId: string): void {
   listings.delete(imageId);

@@ -1,8 +1,8 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { findMember, placementDiff, placementOf, serviceFor, writing } from "./context";
+import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.
@@ -76,14 +76,19 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
     member = await writing(imageId, () => glance.createMember(imageId, memberId));
   } catch (e) {
     if (!isHttpError(e, 409)) throw e;
-    if (!inputs.adoptExisting) {
+    member = await glance.getMember(imageId, memberId);
+    if (!mayTakeOver(inputs.adoptExisting, member)) {
       throw new ImageMembersError("ERR_HTTP",
-        `${RESOURCE}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create)`, {
+        `${RESOURCE}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${member.status} since ${member.updatedAt})`, {
           hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
           method: e.method, path: e.path, status: 409, requestId: e.requestId,
         });
     }
-    member = await glance.getMember(imageId, memberId);
+    if (inputs.adoptExisting === undefined) {
+      await warn(`${RESOURCE}: took over the membership of project ${memberId} in image ${imageId}, created ${member.createdAt} and never answered: ` +
+        "what a `pulumi up` of this stack that was killed mid-create leaves behind. If another stack manages it, remove it from one of " +
+        "them; set adoptExisting: false to refuse such memberships instead.");
+    }
   }
   const id = memberResourceId(imageId, memberId);
   if (inputs.status !== undefined && member.status !== inputs.status) {
@@ -99,6 +104,24 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
   return { id, outs: outputsOf(member, inputs, glance.region) };
 }
 
+/**
+ * Whether a create that found the membership already there takes it over. `adoptExisting: true`
+ * always does and `false` never does. Unset, it takes over only a membership nobody has answered
+ * (`pending`, never updated since it was made): what an `up` of this stack leaves behind when it is
+ * killed after Glance made the member but before the state recorded it (Glance keeps no record of
+ * who made a membership, and the CLI's `refresh --import-pending-creates` does not bring such a
+ * create back). A membership the consumer has answered is in use: never taken over unasked.
+ */
+function mayTakeOver(adoptExisting: boolean | undefined, member: Member): boolean {
+  if (adoptExisting !== undefined) return adoptExisting;
+  return member.status === "pending" && member.updatedAt === member.createdAt;
+}
+
+/** A warning on the CLI's output (the plugin host forwards `@pulumi/pulumi`'s log to the engine). */
+async function warn(message: string): Promise<void> {
+  await pulumi.log.warn(message);
+}
+
 /** A create that did part of its work: the plugin host turns `id` + `properties` into ErrorResourceInitFailed. */
 export function halfCreated(id: string, outputs: object, inputs: object, cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -112,7 +135,8 @@ export function halfCreated(id: string, outputs: object, inputs: object, cause: 
   return error;
 }
 
-async function read(id: string, props: ImageMemberOutputs): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
+async function read(id: string, stored: ImageMemberOutputs): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
+  const props = membershipOf(id, stored);
   const { member } = await findMember(props);
   if (!member) return {}; // the share (or the image) is gone: drift for the producer
   const inputs: ImageMemberInputs = compact({

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
-import { findMember, placementDiff, placementOf, serviceFor, writing } from "./context";
+import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).
@@ -110,18 +110,19 @@ async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; out
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
 
-async function read(id: string, props: MemberAcceptanceOutputs): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
+async function read(id: string, stored: MemberAcceptanceOutputs): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
+  const props = membershipOf(id, stored);
   const { glance, member } = await findMember(props);
   if (!member) return {}; // the share was removed (or the image deleted)
   const outputs = outputsOf(member, props, props.region);
   // Inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with
-  // itself. What an unset input resolves to (the credential's project, the default statusOnDelete,
-  // the region) is left out, as the program may have left it out: diff() takes an unset input as
+  // itself. What an unset input resolves to (the credential's project, the default status and
+  // statusOnDelete, the region) is left out, as the program may have left it out: diff() takes an unset input as
   // equal to the resolved value, and a drift then shows only what drifted.
   const inputs: MemberAcceptanceInputs = compact({
     imageId: outputs.imageId,
     memberId: outputs.memberId === glance.projectId ? undefined : outputs.memberId,
-    status: outputs.status,
+    status: outputs.status === "accepted" ? undefined : outputs.status,
     statusOnDelete: outputs.statusOnDelete === "rejected" ? undefined : outputs.statusOnDelete,
     cloud: outputs.cloud,
   });

@@ -1,6 +1,8 @@
-// npm run demo -- the project's main job, end to end, on this machine:
+// npm run demo -- the project's main job, end to end, on this machine, with the real Pulumi CLI:
 //
-//   a real Keystone + Glance on 127.0.0.1 (scripts/openstack.sh, temporary state dir, free ports)
+//   the Pulumi CLI: `pulumi version` (the one on PATH when new enough, else one built from Go
+//     modules by scripts/pulumi-cli.sh, once per machine: the demo shows that build when it happens)
+//   → a real Keystone + Glance on 127.0.0.1 (scripts/openstack.sh, temporary state dir, free ports)
 //   → the producer project creates a shared image
 //   → examples/producer (`pulumi up`) shares it with the consumer project
 //   → examples/consumer (`pulumi up`) accepts it: the image appears in the consumer's image list
@@ -9,45 +11,48 @@
 //   → `pulumi up --refresh` repairs it, the check passes again
 //   → both stacks destroyed, the image deleted, OpenStack stopped.
 //
-// There is no Pulumi CLI here: the engine's part is played by the repository's engine emulator
-// (test/engine) over the real dynamic-provider plugin host from @pulumi/pulumi, with the package packed
-// and installed from its tarball into a scratch program directory, as users get it. Every step prints
-// the `pulumi`/`openstack` command it stands for.
+// Each example is copied into a scratch directory with the package installed from its `npm pack`
+// tarball, as users get it; its stack lives in a local file backend inside that copy (no login, a
+// passphrase secrets provider), run through harness/pulumi.ts. Every `pulumi` command the transcript
+// shows is the one that ran there, followed by what the CLI printed and its exit code.
 //
 //   npm run demo                  exit code 0 when every step went as expected, 1 otherwise
 //   npm run demo -- --no-build    do not rebuild dist/ when provider/ or sdk/ is newer
 //
 // Runs with ts-node (a devDependency; transpile only): Node's own type stripping cannot run the
-// emulator's TypeScript (parameter properties), see the "demo" script in package.json.
+// harness's TypeScript (parameter properties), see the "demo" script in package.json.
 //
 // DEMO_OPENSTACK_PASSWORD (tests only): the local users' password, so that a test can check that the
-// transcript never shows it; default: a random one. Nothing here prints a password or a token.
-import { spawnSync } from "node:child_process";
+// transcript never shows it; default: a random one. Nothing here prints a password or a token, and
+// the demo fails when one reaches its transcript, a command's diagnostics or a stack's files.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { Engine, EngineRunError, type RunResult, type StackConfig } from "../test/engine/engine";
+import { PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../harness/pulumi";
 import { createProgramDir, projectPackage, type ProgramDir } from "../harness/programs";
 import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../harness/images";
 import { randomPassword, startOpenStack, type OpenStack } from "../harness/openstack";
-import { Transcript, changes, renderRun, table } from "./demo/format";
+import { Transcript, changedInputs, changes, extraLines, renderRun, table } from "./demo/format";
 
 const REPO = path.resolve(__dirname, "..");
 const IMAGE_NAME = "demo-golden-image";
 const LABEL = "golden"; // the examples' optional `name`: resources share-golden…, accept-golden
 const STACK = "dev";
+const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
+const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
+/** The example folder's own program (Pulumi.yaml, package.json's main: index.ts). */
+const PROGRAM = {};
 
 class DemoFailure extends Error {}
 
-interface Stack {
+interface Example {
   /** examples/<name>, as shown to the user. */
   example: string;
   project: string;
   prog: ProgramDir;
-  engine: Engine;
-  /** `pulumi config set` lines that give this stack its config. */
-  configCommands: string[];
-  created: boolean;
+  /** Once `pulumi stack init` ran. */
+  stack?: PulumiStack;
 }
 
 const t = new Transcript();
@@ -55,10 +60,10 @@ const started = Date.now();
 let step = 0;
 let stepTitle = "";
 let openstack: OpenStack | undefined;
-const stacks: Stack[] = [];
+const examples: Example[] = [];
 let imageId: string | undefined;
-/** What the "for real" commands need, once the demo got that far. */
-let forRealIds: { image: string; consumer: string; version: string } | undefined;
+/** The `pulumi` command running now (it leads its own process group): stopped on Ctrl-C. */
+let running: ChildProcess | undefined;
 
 function heading(title: string): void {
   stepTitle = title;
@@ -69,48 +74,72 @@ function expect(cond: unknown, what: string): asserts cond {
   if (!cond) throw new DemoFailure(what);
 }
 
-// --- the Pulumi commands, through the emulator -------------------------------------------------
+// --- the Pulumi commands ------------------------------------------------------------------------
 
 type PulumiCommand = "up" | "up --refresh" | "preview --refresh --expect-no-changes" | "destroy";
 
-async function pulumi(stack: Stack, command: PulumiCommand, expectedExit: number): Promise<RunResult> {
-  const cli: Record<PulumiCommand, string> = {
-    up: "pulumi up --yes",
-    "up --refresh": "pulumi up --refresh --yes",
-    "preview --refresh --expect-no-changes": "pulumi preview --refresh --expect-no-changes",
-    destroy: "pulumi destroy --yes",
-  };
-  t.command(cli[command], stack.example);
-  const t0 = Date.now();
+/** What harness/pulumi.ts runs for each (plus `--stack`, `--non-interactive`, `--color never` and
+ *  the address of the program it serves). */
+const CLI: Record<PulumiCommand, string> = {
+  up: "pulumi up --yes --skip-preview",
+  "up --refresh": "pulumi up --refresh --yes --skip-preview",
+  "preview --refresh --expect-no-changes": "pulumi preview --refresh --expect-no-changes",
+  destroy: "pulumi destroy --yes --skip-preview",
+};
+
+async function pulumi(ex: Example, command: PulumiCommand, expectedExit: number): Promise<RunResult> {
+  const stack = ex.stack;
+  expect(stack, `${ex.example} has no stack yet`);
+  t.command(CLI[command], ex.example);
   let result: RunResult;
-  const program = { file: "index.ts" };
-  switch (command) {
-    case "up":
-      result = await stack.engine.up(program, { allowFailure: true });
-      break;
-    case "up --refresh":
-      result = await stack.engine.up(program, { refresh: true, allowFailure: true });
-      break;
-    case "preview --refresh --expect-no-changes":
-      result = await stack.engine.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true });
-      break;
-    case "destroy":
-      result = await stack.engine.destroy({ allowFailure: true });
-      break;
+  const opts = { allowFailure: true, onStart: (cli: ChildProcess) => (running = cli) };
+  try {
+    switch (command) {
+      case "up":
+        result = await stack.up(PROGRAM, opts);
+        break;
+      case "up --refresh":
+        result = await stack.up(PROGRAM, { ...opts, refresh: true });
+        break;
+      case "preview --refresh --expect-no-changes":
+        result = await stack.preview(PROGRAM, { ...opts, refresh: true, expectNoChanges: true });
+        break;
+      case "destroy":
+        result = await stack.destroy(opts);
+        break;
+    }
+  } finally {
+    running = undefined;
   }
-  renderRun(t, result, STACK, Date.now() - t0);
+  // everything the command produced, the plugin's diagnostics included, is checked for secrets
+  t.scan(result.output, `the output of \`${CLI[command]}\` in ${ex.example}`);
+  // as expected: the CLI's output without its progress lines; else all of it
+  renderRun(t, result, result.exitCode !== expectedExit);
   if (result.exitCode !== expectedExit) {
-    if (result.programOutput?.trim()) t.lines(result.programOutput, "  program: ");
-    const pluginTail = result.pluginOutput.slice(-20).map((l) => l.text).join("\n");
-    if (pluginTail.trim()) t.lines(pluginTail, "  provider: ");
-    throw new DemoFailure(`\`${cli[command]}\` in ${stack.example} exited with ${result.exitCode}, expected ${expectedExit}`);
+    const extra = extraLines(result).slice(-30);
+    if (extra.length) t.lines(extra.join("\n"), "  | ");
+    throw new DemoFailure(`\`${CLI[command]}\` in ${ex.example} exited with ${result.exitCode}, expected ${expectedExit}`);
   }
   return result;
 }
 
-function configSet(stack: Stack, key: string, value: string | object, pathKey = false): void {
-  const shown = typeof value === "string" ? value : JSON.stringify(value);
-  stack.configCommands.push(`pulumi config set ${pathKey ? `--path '${key}'` : key} ${shown}`);
+/** `pulumi stack init` and `pulumi config set [--path]` in the example's copy, printed as typed. */
+async function stackInit(ex: Example, settings: [key: string, value: string][]): Promise<PulumiStack> {
+  t.command(`pulumi stack init ${STACK}`, ex.example);
+  const config: StackConfig = {};
+  for (const [key, value] of settings) {
+    const pathKey = /[[.]/.test(key);
+    t.command(`pulumi config set ${pathKey ? `--path '${key}'` : key} ${value}`, ex.example);
+    config[`${ex.project}:${key}`] = value;
+  }
+  ex.stack = await PulumiStack.create({
+    programDir: ex.prog,
+    project: ex.project,
+    stack: STACK,
+    config,
+    env: { OS_CLIENT_CONFIG_FILE: openstack!.cloudsFile },
+  });
+  return ex.stack;
 }
 
 // --- what the consumer sees, straight from Glance ----------------------------------------------
@@ -131,7 +160,7 @@ async function memberStatus(entry: "producer" | "consumer"): Promise<string | un
   return (r.body?.members ?? []).find((m: { member_id: string }) => m.member_id === openstack!.projects.consumer)?.status;
 }
 
-/** The demo's own Keystone tokens (from test/support/images.ts) join the secrets the transcript hides. */
+/** The demo's own Keystone tokens (from harness/images.ts) join the secrets the transcript hides. */
 function trackTokens(): void {
   if (!openstack) return;
   for (const entry of ["producer", "consumer"]) {
@@ -187,6 +216,37 @@ function ensureBuilt(allowBuild: boolean): void {
   }
 }
 
+/**
+ * scripts/pulumi-cli.sh finds the CLI, or builds it (minutes, once per machine): its progress lines
+ * are shown as they come. Returns the directory it printed.
+ */
+function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
+  t.command("npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227, else v3.274.1 built from Go modules once per machine");
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [path.join(REPO, "scripts", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let pending = "";
+    let builtNow = false;
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => {
+      pending += d;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) {
+        if (/building .* from Go modules/.test(l)) builtNow = true;
+        t.line(`  ${l}`);
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (pending) t.line(`  ${pending}`);
+      const binDir = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !binDir) reject(new DemoFailure(`scripts/pulumi-cli.sh bin exited with ${code}: no Pulumi CLI to run the stacks with`));
+      else resolve({ binDir, builtNow });
+    });
+  });
+}
+
 /** OS_* variables from the user's shell would steer the plugin elsewhere: the demo uses only its own cloud. */
 function scrubOpenStackEnv(): string[] {
   const removed = Object.keys(process.env).filter((k) => k.startsWith("OS_"));
@@ -198,6 +258,21 @@ function projectName(example: string): string {
   const doc = parseYaml(fs.readFileSync(path.join(REPO, "examples", example, "Pulumi.yaml"), "utf8")) as { name?: string };
   expect(doc?.name, `examples/${example}/Pulumi.yaml has no project name`);
   return doc.name;
+}
+
+/** Every file of an example's copy but node_modules: its config, the stack's state, history and backups. */
+function filesOf(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules") walk(p);
+      } else if (entry.isFile() && fs.statSync(p).size < 16 * 1024 * 1024) files.push(p);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return files;
 }
 
 // --- the demo ------------------------------------------------------------------------------------
@@ -212,20 +287,29 @@ async function main(argv: string[]): Promise<void> {
 
   t.line("pulumi-image-members demo: a producer project shares a Glance image, a consumer project accepts it,");
   t.line("the consumer's answer is changed behind its stack's back, the drift check catches it, `pulumi up --refresh`");
-  t.line("repairs it. Everything runs on 127.0.0.1 and is removed at the end.");
-  t.line();
-  const pulumiCli = findOnPath("pulumi");
-  if (pulumiCli) {
-    t.line(`A pulumi CLI is on PATH (${pulumiCli}). This demo still plays the engine's part itself (no backend, no`);
-    t.line("login needed); the commands to run the same steps for real with it are printed at the end.");
-  } else {
-    t.line("No pulumi CLI on PATH: the engine's part is played by this repository's engine emulator (test/engine)");
-    t.line("over the real dynamic-provider plugin host of @pulumi/pulumi. Each step shows the pulumi command it stands for.");
-  }
+  t.line("repairs it. Everything runs on 127.0.0.1 and is removed at the end. Each pulumi command shown runs with");
+  t.line("the real Pulumi CLI in a copy of the example, with a local file backend there (no login, no Pulumi Cloud);");
+  t.line("under it: what the CLI printed (its progress lines left out: one line per resource) and its exit code.");
   const scrubbed = scrubOpenStackEnv();
   if (scrubbed.length) t.note(`ignoring ${scrubbed.join(", ")} from your shell: the demo uses only its own local cloud`);
 
   // 1 --------------------------------------------------------------------------------------------
+  heading("The Pulumi CLI");
+  const located = await locateCli();
+  const cli = pulumiCli();
+  expect(cli.binDir === located.binDir, `scripts/pulumi-cli.sh answered ${located.binDir}, then ${cli.binDir}`);
+  const onPath = findOnPath("pulumi");
+  const fromPath = onPath !== undefined && path.dirname(fs.realpathSync(onPath)) === fs.realpathSync(cli.binDir);
+  t.line(
+    `  ${cli.binDir}  (${
+      fromPath ? "the pulumi on PATH" : located.builtNow ? "built now from Go modules, cached outside the clone" : "built earlier from Go modules, cached outside the clone"
+    })`,
+  );
+  t.command("pulumi version");
+  t.line(cli.version);
+  expect(/^v3\.\d+\.\d+/.test(cli.version), `\`pulumi version\` printed ${JSON.stringify(cli.version)}, expected v3.x.y`);
+
+  // 2 --------------------------------------------------------------------------------------------
   heading("Start a local OpenStack (Keystone + Glance)");
   ensureBuilt(!argv.includes("--no-build"));
   t.command("bash scripts/openstack.sh up   # free loopback ports, temporary state dir");
@@ -238,72 +322,60 @@ async function main(argv: string[]): Promise<void> {
   t.line(`  clouds.yaml ${os.cloudsFile}: producer (project ${os.projects.producer}), consumer (project ${os.projects.consumer})`);
   t.command(`export OS_CLIENT_CONFIG_FILE=${os.cloudsFile}`);
 
-  // 2 --------------------------------------------------------------------------------------------
+  // 3 --------------------------------------------------------------------------------------------
   heading("Producer: create an image to share");
   t.command(`openstack --os-cloud producer image create --shared --disk-format raw --container-format bare ${IMAGE_NAME}`);
   imageId = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: IMAGE_NAME });
   trackTokens();
   for (const l of table(["Field", "Value"], [["id", imageId], ["name", IMAGE_NAME], ["owner", os.projects.producer], ["visibility", "shared"]])) t.line(l);
 
-  // 3 --------------------------------------------------------------------------------------------
+  // 4 --------------------------------------------------------------------------------------------
   heading("Install pulumi-image-members as users get it");
   t.command("npm pack && npm install ./pulumi-image-members-<version>.tgz @pulumi/pulumi   # in a copy of each example");
-  const t3 = Date.now();
+  const t4 = Date.now();
   for (const example of ["producer", "consumer"]) {
     const prog = await createProgramDir(projectPackage(), { copyFrom: path.join(REPO, "examples", example), label: `demo-${example}` });
-    const project = projectName(example);
-    const config: StackConfig = {};
-    const engine = new Engine({ programDir: prog, project, stack: STACK, config, env: { OS_CLIENT_CONFIG_FILE: os.cloudsFile } });
-    stacks.push({ example: `examples/${example}`, project, prog, engine, configCommands: [], created: false });
+    examples.push({ example: `examples/${example}`, project: projectName(example), prog });
   }
-  const [producer, consumer] = stacks;
+  const [producer, consumer] = examples;
   const tpl = producer.prog.template;
   t.line(`  ${tpl.pkg.name}@${tpl.pkg.version} (${path.relative(REPO, tpl.pkg.tarball)}) with @pulumi/pulumi@${tpl.pulumiVersion}`);
-  t.line(`  ${((Date.now() - t3) / 1000).toFixed(1)} s${tpl.buildMs ? " (packed and installed now)" : " (reused an install of the same package content)"}`);
+  t.line(`  ${((Date.now() - t4) / 1000).toFixed(1)} s${tpl.buildMs ? " (packed and installed now)" : " (reused an install of the same package content)"}`);
 
-  // 4 --------------------------------------------------------------------------------------------
+  // 5 --------------------------------------------------------------------------------------------
   heading("Producer stack: share the image with the consumer project");
-  configSet(producer, "cloud", "producer");
-  configSet(producer, "shares[0].name", LABEL, true);
-  configSet(producer, "shares[0].imageId", imageId, true);
-  configSet(producer, "shares[0].projectIds[0]", os.projects.consumer, true);
-  producer.engine.config = {
-    [`${producer.project}:cloud`]: "producer",
-    [`${producer.project}:shares`]: JSON.stringify([{ name: LABEL, imageId, projectIds: [os.projects.consumer] }]),
-  };
-  t.command(`pulumi stack init ${STACK}`, producer.example);
-  for (const c of producer.configCommands) t.command(c, producer.example);
+  await stackInit(producer, [
+    ["cloud", "producer"],
+    ["shares[0].name", LABEL],
+    ["shares[0].imageId", imageId],
+    ["shares[0].projectIds[0]", os.projects.consumer],
+  ]);
   const up1 = await pulumi(producer, "up", 0);
-  producer.created = true;
   const shareName = `share-${LABEL}-${os.projects.consumer}`;
   expect(
-    changes(up1).some((s) => s.op === "create" && s.type === "pulumi-nodejs:dynamic/glance:ImageMember" && s.name === shareName),
+    changes(up1).some((s) => s.op === "create" && s.type === MEMBER && s.name === shareName),
     `the producer's up did not create ImageMember ${shareName}`,
   );
+  expect(up1.summary.create === 3, `the producer's up created ${up1.summary.create ?? 0} resources, expected 3 (stack, ImageShare, ImageMember)`);
   t.line();
   t.command(`openstack --os-cloud producer image member list ${imageId}`);
   const pending = await memberStatus("producer");
   for (const l of table(["Image ID", "Member ID", "Status"], pending ? [[imageId, os.projects.consumer, pending]] : [])) t.line(l);
   expect(pending === "pending", `after the producer's up the consumer's membership is ${pending ?? "missing"}, expected pending`);
 
-  // 5 --------------------------------------------------------------------------------------------
+  // 6 --------------------------------------------------------------------------------------------
   heading("Consumer stack: accept the share");
   t.note("the share is pending: the image is not in the consumer's image list yet");
   expect(!(await showConsumerImages()), "the consumer lists the image before accepting it");
-  configSet(consumer, "cloud", "consumer");
-  configSet(consumer, "images[0].name", LABEL, true);
-  configSet(consumer, "images[0].imageId", imageId, true);
-  consumer.engine.config = {
-    [`${consumer.project}:cloud`]: "consumer",
-    [`${consumer.project}:images`]: JSON.stringify([{ name: LABEL, imageId }]),
-  };
   t.line();
-  t.command(`pulumi stack init ${STACK}`, consumer.example);
-  for (const c of consumer.configCommands) t.command(c, consumer.example);
+  await stackInit(consumer, [
+    ["cloud", "consumer"],
+    ["images[0].name", LABEL],
+    ["images[0].imageId", imageId],
+  ]);
   const up2 = await pulumi(consumer, "up", 0);
-  consumer.created = true;
   expect(
-    changes(up2).some((s) => s.op === "create" && s.type === "pulumi-nodejs:dynamic/glance:MemberAcceptance" && s.name === `accept-${LABEL}`),
+    changes(up2).some((s) => s.op === "create" && s.type === ACCEPTANCE && s.name === `accept-${LABEL}`),
     `the consumer's up did not create MemberAcceptance accept-${LABEL}`,
   );
   expect(JSON.stringify(up2.outputs.accepted) === JSON.stringify([imageId]), `the consumer's output accepted is ${JSON.stringify(up2.outputs.accepted)}`);
@@ -311,13 +383,15 @@ async function main(argv: string[]): Promise<void> {
   expect(await showConsumerImages(), "the consumer does not list the image after accepting it");
   t.note(`${IMAGE_NAME} is in the consumer's list now: accepted`);
 
-  // 6 --------------------------------------------------------------------------------------------
-  heading("Drift check (what CI runs on a schedule): nothing drifted");
-  await pulumi(producer, "preview --refresh --expect-no-changes", 0);
-  t.line();
-  await pulumi(consumer, "preview --refresh --expect-no-changes", 0);
-
   // 7 --------------------------------------------------------------------------------------------
+  heading("Drift check (what CI runs on a schedule): nothing drifted");
+  for (const ex of [producer, consumer]) {
+    const check = await pulumi(ex, "preview --refresh --expect-no-changes", 0);
+    expect(changes(check).length === 0, `the drift check of ${ex.example} proposed ${changes(check).map((s) => `${s.op} ${s.name}`).join(", ")}`);
+    if (ex === producer) t.line();
+  }
+
+  // 8 --------------------------------------------------------------------------------------------
   heading("Behind the consumer stack's back: someone rejects the share");
   t.command(`openstack --os-cloud consumer image set --reject ${imageId}`);
   const put = await setMemberStatusRaw(os.cloudsFile, "consumer", imageId, os.projects.consumer, "rejected");
@@ -328,19 +402,21 @@ async function main(argv: string[]): Promise<void> {
   expect(!(await showConsumerImages()), "the consumer still lists the image after rejecting it");
   t.note(`${IMAGE_NAME} is gone from the consumer's list: the stack declares accepted, Glance says rejected`);
 
-  // 8 --------------------------------------------------------------------------------------------
+  // 9 --------------------------------------------------------------------------------------------
   heading("Drift check: the consumer's stack fails with exit code 7");
   const drift = await pulumi(consumer, "preview --refresh --expect-no-changes", 7);
+  const proposed = changes(drift).map((s) => `${s.op} ${s.name} (${changedInputs(drift, s.name, s.op).join(", ")})`);
   expect(
-    changes(drift).some((s) => s.op === "update" && s.name === `accept-${LABEL}` && s.diffKeys.includes("status")),
-    `the drift check did not propose updating accept-${LABEL}'s status`,
+    proposed.length === 1 && proposed[0] === `update accept-${LABEL} (status)`,
+    `the drift check proposed ${proposed.join("; ") || "nothing"}, expected: update accept-${LABEL} (status)`,
   );
   t.note("drift: the consumer's status changed outside its stack");
   t.line();
-  await pulumi(producer, "preview --refresh --expect-no-changes", 0);
+  const producerCheck = await pulumi(producer, "preview --refresh --expect-no-changes", 0);
+  expect(changes(producerCheck).length === 0, `the producer's drift check proposed ${changes(producerCheck).map((s) => `${s.op} ${s.name}`).join(", ")}`);
   t.note("not drift for the producer: accepting or rejecting is the consumer's decision");
 
-  // 9 --------------------------------------------------------------------------------------------
+  // 10 -------------------------------------------------------------------------------------------
   heading("Repair: pulumi up --refresh restores what the code declares");
   const repair = await pulumi(consumer, "up --refresh", 0);
   expect(
@@ -350,43 +426,61 @@ async function main(argv: string[]): Promise<void> {
   const repaired = await memberStatus("consumer");
   expect(repaired === "accepted", `after the repair the consumer's status is ${repaired ?? "missing"}, expected accepted`);
 
-  // 10 -------------------------------------------------------------------------------------------
+  // 11 -------------------------------------------------------------------------------------------
   heading("Drift check passes again");
-  await pulumi(consumer, "preview --refresh --expect-no-changes", 0);
+  const again = await pulumi(consumer, "preview --refresh --expect-no-changes", 0);
+  expect(changes(again).length === 0, `the drift check after the repair proposed ${changes(again).map((s) => `${s.op} ${s.name}`).join(", ")}`);
   t.line();
   expect(await showConsumerImages(), "the consumer does not list the image after the repair");
 
-  // 11 -------------------------------------------------------------------------------------------
+  // 12 -------------------------------------------------------------------------------------------
   heading("Clean up");
-  await pulumi(consumer, "destroy", 0);
-  consumer.created = false;
+  const down2 = await pulumi(consumer, "destroy", 0);
+  expect(down2.summary.delete === 2, `the consumer's destroy deleted ${down2.summary.delete ?? 0} resources, expected 2`);
   t.note("a consumer cannot delete a membership: destroying MemberAcceptance sets statusOnDelete (rejected)");
   t.line();
-  await pulumi(producer, "destroy", 0);
-  producer.created = false;
+  const down1 = await pulumi(producer, "destroy", 0);
+  expect(down1.summary.delete === 3, `the producer's destroy deleted ${down1.summary.delete ?? 0} resources, expected 3`);
   const left = await memberStatus("producer");
   expect(left === undefined, `after the producer's destroy the consumer is still a member (${left})`);
   t.line();
   t.command(`openstack --os-cloud producer image delete ${imageId}`);
   await deleteImage(os.cloudsFile, "producer", imageId);
-  forRealIds = { image: imageId, consumer: os.projects.consumer, version: tpl.pkg.version };
   imageId = undefined;
+  while (examples.length) {
+    const ex = examples[0];
+    expect(ex.stack!.resources().length === 0, `${ex.example}'s state still holds resources after destroy`);
+    await removeExample(ex, () => t.command(`pulumi stack rm --yes ${STACK}`, ex.example));
+    examples.shift();
+  }
 }
 
-/** Always runs: stacks the demo created are destroyed only on success (the servers go anyway). */
+/** Checks every file of the example's copy for secrets, then removes the stack (`pulumi stack rm`
+ *  when it holds no resources) and the copy. */
+async function removeExample(ex: Example, announce: () => void = () => undefined): Promise<void> {
+  for (const f of filesOf(ex.prog.dir)) t.scan(fs.readFileSync(f, "utf8"), `${ex.example}'s ${path.relative(ex.prog.dir, f)}`);
+  announce();
+  if (ex.stack) await ex.stack.remove();
+  else ex.prog.remove();
+}
+
+/** Always runs: what is left of the examples' copies (their stacks' state with them) goes, after
+ *  the check for secrets, and the servers stop. */
 async function cleanup(): Promise<string[]> {
   const problems: string[] = [];
-  for (const s of stacks) {
+  for (const ex of examples.splice(0)) {
     try {
-      s.prog.remove();
+      await removeExample(ex);
     } catch (e) {
-      problems.push(`removing ${s.prog.dir}: ${(e as Error).message}`);
+      problems.push(`removing ${ex.prog.dir}: ${(e as Error).message}`);
     }
   }
   if (openstack) {
+    const os = openstack;
+    openstack = undefined;
     t.command("bash scripts/openstack.sh down");
     try {
-      await openstack.stop();
+      await os.stop();
       t.line("  stopped; state dir removed");
     } catch (e) {
       problems.push(`stopping OpenStack: ${(e as Error).message}`);
@@ -395,45 +489,17 @@ async function cleanup(): Promise<string[]> {
   return problems;
 }
 
-/** With a pulumi CLI on PATH: the same story as commands to paste, against a cloud of your choice. */
-function forReal(ids: { image: string; consumer: string; version: string }): void {
-  if (!findOnPath("pulumi") || stacks.length < 2) return;
-  const vars = (c: string) => c.split(ids.image).join('"$IMAGE"').split(ids.consumer).join('"$CONSUMER"');
-  const [producer, consumer] = stacks;
-  const inStack = (s: Stack, cmds: string[]) => [
-    `cd ${s.example} && npm install ../../pulumi-image-members-${ids.version}.tgz && pulumi stack init ${STACK}`,
-    ...s.configCommands.map(vars),
-    ...cmds,
-    "cd ../..",
-  ];
-  const lines = [
-    "# a cloud with clouds.yaml entries producer and consumer: this repository's local one, or your own",
-    "bash scripts/openstack.sh up && export OS_CLIENT_CONFIG_FILE=$PWD/.state/openstack/clouds.yaml",
-    "export PULUMI_CONFIG_PASSPHRASE=<choose one> && pulumi login --local",
-    "npm pack",
-    `IMAGE=$(openstack --os-cloud producer image create --shared --disk-format raw --container-format bare -f value -c id ${IMAGE_NAME})`,
-    "CONSUMER=$(openstack --os-cloud consumer token issue -f value -c project_id)",
-    ...inStack(producer, ["pulumi up --yes"]),
-    ...inStack(consumer, [
-      "pulumi up --yes",
-      'openstack --os-cloud consumer image set --reject "$IMAGE"',
-      'pulumi preview --refresh --expect-no-changes; echo "exit code $?"   # 7: drift',
-      "pulumi up --refresh --yes",
-      'pulumi preview --refresh --expect-no-changes; echo "exit code $?"   # 0',
-      "pulumi destroy --yes",
-    ]),
-    `cd ${producer.example} && pulumi destroy --yes && cd ../..`,
-    'openstack --os-cloud producer image delete "$IMAGE"',
-  ];
-  t.line();
-  t.line("To run the same steps for real with your pulumi CLI:");
-  for (const l of lines) t.line(`  ${l}`);
-}
-
 async function run(): Promise<number> {
   let failure: unknown;
   const onSignal = (signal: NodeJS.Signals) => {
     t.line(`\ninterrupted (${signal}): stopping OpenStack`);
+    if (running?.pid) {
+      try {
+        process.kill(-running.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
     void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", onSignal);
@@ -443,16 +509,16 @@ async function run(): Promise<number> {
   } catch (e) {
     failure = e;
   }
-  const problems = await cleanup();
-  if (!failure && forRealIds) forReal(forRealIds);
-  // every token the demo itself obtained is known now: check the whole transcript once more
+  // every token the demo itself obtained is known before its stacks' files are checked
   trackTokens();
   await new Promise((r) => setTimeout(r, 10));
+  const problems = await cleanup();
+  // ... and the whole transcript once more
   t.rescan();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   t.line();
   if (failure) {
-    const why = failure instanceof DemoFailure ? failure.message : failure instanceof EngineRunError ? failure.result.message : (failure as Error)?.stack ?? String(failure);
+    const why = failure instanceof DemoFailure ? failure.message : failure instanceof PulumiRunError ? failure.message : (failure as Error)?.stack ?? String(failure);
     t.line(`demo FAILED ${step ? `at step ${step} (${stepTitle})` : "before its first step"} after ${seconds} s:`);
     t.lines(String(why), "  ");
     for (const p of problems) t.line(`  cleanup: ${p}`);
@@ -464,7 +530,8 @@ async function run(): Promise<number> {
     return 1;
   }
   if (t.leaks) {
-    t.line(`demo FAILED: a secret reached the transcript ${t.leaks} time(s) (shown as [secret])`);
+    const where = t.leakedIn.length ? `; outside it: ${t.leakedIn.join(", ")}` : "";
+    t.line(`demo FAILED: a secret was found ${t.leaks} time(s) (shown as [secret] in the transcript${where})`);
     return 1;
   }
   t.line(`demo finished in ${seconds} s: every step went as expected.`);

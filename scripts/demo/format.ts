@@ -1,6 +1,6 @@
-// How the demo prints: Pulumi-like step lines and summaries for the engine emulator's RunResult, an
-// `openstack image list`-like table, and a transcript writer that never lets a secret through.
-import type { RunResult, Step, StepOp } from "../../test/engine/engine";
+// How the demo prints: the Pulumi CLI's own display of each command (harness/pulumi.ts's RunResult),
+// an `openstack image list`-like table, and a transcript writer that never lets a secret through.
+import { urnName, type RunResult, type Step } from "../../harness/pulumi";
 
 // --- the transcript ------------------------------------------------------------------------------
 
@@ -18,13 +18,16 @@ function writeStdout(text: string): void {
 /**
  * Everything the demo prints goes through here. Known secrets (the local users' passwords, the
  * Keystone tokens the demo itself obtained) are replaced by `[secret]` and recorded as a leak: the
- * demo then fails at the end, so a leak can never go unnoticed.
+ * demo then fails at the end, so a leak can never go unnoticed. Text the demo does not print (a
+ * command's plugin diagnostics, a stack's state file) is checked with `scan`.
  */
 export class Transcript {
   private readonly secrets = new Set<string>();
   /** Everything printed so far (after redaction). */
   private text = "";
   leaks = 0;
+  /** Where unprinted text held a secret (`scan`'s labels). */
+  readonly leakedIn: string[] = [];
 
   constructor(private readonly write: (text: string) => void = writeStdout) {}
 
@@ -52,6 +55,17 @@ export class Transcript {
     return found;
   }
 
+  /** Text that is not printed (`where` names it): each known secret in it counts as a leak. */
+  scan(text: string, where: string): number {
+    let found = 0;
+    for (const s of this.secrets) if (text.includes(s)) found++;
+    if (found) {
+      this.leaks += found;
+      this.leakedIn.push(where);
+    }
+    return found;
+  }
+
   lines(text: string, indent = ""): void {
     for (const l of text.replace(/\s+$/, "").split("\n")) this.line(indent + l);
   }
@@ -72,104 +86,85 @@ export class Transcript {
   }
 }
 
-// --- Pulumi-like rendering of a command's result ------------------------------------------------
+// --- a command's result ---------------------------------------------------------------------------
 
-const MARK: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-", import: "=" };
-const PAST: Record<string, string> = { create: "created", update: "updated", replace: "replaced", delete: "deleted", import: "imported" };
-const PLAN: Record<string, string> = { create: "create", update: "update", replace: "replace", delete: "delete", import: "import" };
-
-function displayOp(op: StepOp): string | undefined {
-  switch (op) {
-    case "create":
-    case "update":
-    case "replace":
-    case "delete":
-    case "import":
-      return op;
-    case "refresh-delete":
-      return "delete";
-    case "refresh-update":
-      return "update";
-    default:
-      return undefined; // same, refresh-same, delete-replaced: not shown (pulumi without --show-sames)
-  }
-}
-
-/** One line per counted step that changes something, as `pulumi up`/`preview` print them. */
-export function stepLines(result: RunResult): string[] {
+/**
+ * What the CLI printed for one command, as it printed it: its display (stdout), then its closing
+ * error line (stderr). Trailing blanks go, runs of blank lines become one. Unless `full`, the
+ * display's progress is left out: its `@ updating....` lines, and every line of a resource but its
+ * last (`creating` before `created`, `refresh` before `update`).
+ */
+export function cliLines(result: Pick<RunResult, "stdout" | "stderr">, full = true): string[] {
   const lines: string[] = [];
-  for (const step of result.steps) {
-    if (!step.counted) continue;
-    const op = displayOp(step.op);
-    if (!op) continue;
-    const verb = result.dryRun ? PLAN[op] : PAST[op];
-    const diff = step.diffKeys.length ? ` [diff: ${step.diffKeys.map((k) => `~${k}`).join(", ")}]` : "";
-    const failed = step.error ? ` **failed**: ${step.error}` : "";
-    lines.push(`    ${MARK[op]} ${step.type} ${step.name} ${verb}${diff}${failed}`);
-  }
-  return lines;
-}
-
-/** `Resources:` block: `+ 3 created`, `~ 1 to update`, `2 unchanged`. */
-export function summaryLines(result: RunResult): string[] {
-  const lines = ["Resources:"];
-  const s = result.summary;
-  for (const op of ["create", "update", "replace", "delete", "import"] as const) {
-    const n = s[op] ?? 0;
-    if (!n) continue;
-    lines.push(`    ${MARK[op]} ${n} ${result.dryRun ? `to ${PLAN[op]}` : PAST[op]}`);
-  }
-  if (s.same) lines.push(`    ${s.same} unchanged`);
-  if (lines.length === 1) lines.push("    no resources");
-  return lines;
-}
-
-export function outputLines(outputs: Record<string, unknown>): string[] {
-  const keys = Object.keys(outputs);
-  if (!keys.length) return [];
-  return ["Outputs:", ...keys.map((k) => `    ${k}: ${JSON.stringify(outputs[k])}`)];
-}
-
-export function header(result: RunResult, stack: string): string {
-  switch (result.command) {
-    case "up":
-      return `Updating (${stack}):`;
-    case "preview":
-      return `Previewing update (${stack}):`;
-    case "refresh":
-      return result.dryRun ? `Previewing refresh (${stack}):` : `Refreshing (${stack}):`;
-    case "destroy":
-      return `Destroying (${stack}):`;
-  }
-}
-
-/** The whole block for one command, ending with its error and exit code like the CLI. */
-export function renderRun(t: Transcript, result: RunResult, stack: string, ms: number): void {
-  t.line(header(result, stack));
-  for (const l of stepLines(result)) t.line(l);
-  if (result.command !== "preview" && result.command !== "refresh") {
-    const outs = outputLines(result.outputs);
-    if (outs.length) {
-      t.line();
-      for (const l of outs) t.line(l);
+  for (const part of [full ? result.stdout : withoutProgress(result.stdout), result.stderr]) {
+    for (const raw of part.split("\n")) {
+      const l = raw.replace(/\s+$/, "");
+      if (l === "" && (lines.length === 0 || lines[lines.length - 1] === "")) continue;
+      lines.push(l);
     }
   }
-  t.line();
-  for (const l of summaryLines(result)) t.line(l);
-  t.line();
-  t.line(`Duration: ${(ms / 1000).toFixed(1)}s`);
-  if (result.exitCode !== 0) {
-    const [first, ...rest] = (result.message ?? `${result.command} failed`).split("\n");
-    t.line();
-    t.line(`error: ${first.replace(/ for (preview|update|refresh|destroy) but/, " but")}`);
-    for (const l of rest) t.line(`    ${l.trim()}`);
-  }
+  while (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** A resource line of the CLI's display: ` +  <type> <name> created (0.06s)`, `    <type> <name>`. */
+const RESOURCE_LINE = /^ (?:[-+~=<>]{1,2}| ) +([\w.-]+:[\w./-]*:[\w.-]+) (\S+)(?: |$)/;
+/** Where the display's step lines end. */
+const SECTION = /^(Outputs|Resources|Diagnostics|Policies|Policy Violations):/;
+
+function withoutProgress(display: string): string {
+  const lines = display.split("\n");
+  const end = lines.findIndex((l) => SECTION.test(l));
+  const steps = end < 0 ? lines.length : end;
+  const lastOf = new Map<string, number>();
+  lines.slice(0, steps).forEach((l, i) => {
+    const m = RESOURCE_LINE.exec(l);
+    if (m) lastOf.set(`${m[1]} ${m[2]}`, i);
+  });
+  return lines
+    .filter((l, i) => {
+      if (i >= steps) return true;
+      if (/^@ /.test(l)) return false;
+      const m = RESOURCE_LINE.exec(l);
+      return !m || lastOf.get(`${m[1]} ${m[2]}`) === i;
+    })
+    .join("\n");
+}
+
+/** The whole block for one command: the CLI's own output, then its exit code. */
+export function renderRun(t: Transcript, result: RunResult, full = false): void {
+  for (const l of cliLines(result, full)) t.line(l);
   t.line(`(exit code ${result.exitCode})`);
 }
 
+/** Top-level inputs that the step of resource `name` with op `op` changes, from its engine event (the
+ *  CLI reports no `diffs` for a dynamic provider's step: its display compares these inputs too). */
+export function changedInputs(result: RunResult, name: string, op: string): string[] {
+  const pre = result.events.find((e) => e.resourcePreEvent?.metadata?.op === op && urnName(e.resourcePreEvent.metadata.urn) === name)?.resourcePreEvent.metadata;
+  if (!pre) return [];
+  const olds: Record<string, unknown> = pre.old?.inputs ?? {};
+  const news: Record<string, unknown> = pre.new?.inputs ?? {};
+  return [...new Set([...Object.keys(olds), ...Object.keys(news)])]
+    .filter((k) => k !== "__provider" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]))
+    .sort();
+}
+
+/** Lines of `result.output` (plugin diagnostics, the program's own output) the CLI's display did not
+ *  show: printed when a command did not end as expected. */
+export function extraLines(result: RunResult): string[] {
+  const shown = new Set(cliLines(result, true).map((l) => l.trim()));
+  return result.output
+    .split("\n")
+    .map((l) => l.replace(/\s+$/, ""))
+    .filter((l) => l.trim() && !shown.has(l.trim()));
+}
+
+/** Ops of steps that change something (the CLI's; refresh steps are not changes in `up`/`preview`). */
+const CHANGE_OPS = new Set(["create", "update", "replace", "create-replacement", "delete", "delete-replaced", "import"]);
+
 /** Steps of a result that change something (for expectations). */
 export function changes(result: RunResult): Step[] {
-  return result.steps.filter((s) => s.counted && displayOp(s.op) !== undefined);
+  return result.steps.filter((s) => CHANGE_OPS.has(s.op));
 }
 
 // --- an `openstack image list` table ------------------------------------------------------------

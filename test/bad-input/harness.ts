@@ -1,23 +1,28 @@
 /**
  * What the bad-input tests share: a stack per case in one program directory (the package installed as
- * users get it), Keystone and Glance each behind a counting proxy (a fault proxy without faults), and
- * a clouds.yaml copy that goes through both. A case runs `pulumi up` of a small program that must
- * fail; the harness checks that the run failed with exit code 1, that nothing landed in the state,
- * that the members of every image involved are what they were, and returns the errors as the user
- * sees them plus the requests each proxy saw, for the test to assert exactly.
+ * users get it), run by the real Pulumi CLI, Keystone and Glance each behind a counting proxy (a fault
+ * proxy without faults), and a clouds.yaml copy that goes through both. A case runs `pulumi up` of a
+ * small program that must fail; the harness checks that the run failed with exit code 1, that nothing
+ * landed in the state, that the members of every image involved are what they were, and returns the
+ * errors as the user sees them, the requests each proxy saw and the plugin processes the up started,
+ * for the test to assert exactly.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { Engine, type RunResult, type StackConfig } from "../engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
 import { testCloud, type TestCloud } from "../support/cloud";
+import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
+import { countingPlugins } from "../support/plugin-processes";
 import type { CloudEntry } from "../../harness/openstack";
+
+export { stepError };
 
 export type Pkg = typeof import("pulumi-image-members");
 export type CaseProgram = (pkg: Pkg) => unknown;
@@ -25,12 +30,32 @@ export type CaseProgram = (pkg: Pkg) => unknown;
 export const IM = "pulumi-nodejs:dynamic/glance:ImageMember";
 export const MA = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
 
-/** A failed step as the CLI lists it: `<type> (<name>): error: <message>`. */
-export const stepError = (type: string, name: string, message: string) => `${type} (${name}): error: ${message}`;
+/**
+ * Check failures as the CLI prints them (step_generator.go issueCheckErrors): one error per failure,
+ * each `<type> resource '<name>': property <p> value <v> has a problem: <reason>`, with the value in
+ * Go's %v form of a property value (`goValue`). Only the first resource whose check fails is reported:
+ * the engine stops there.
+ */
+export function checkErrors(type: string, name: string, failures: [property: string, value: unknown, reason: string][]): string[] {
+  return failures.map(([p, v, r]) => stepError(type, name, `${type} resource '${name}': property ${p} value ${goValue(v)} has a problem: ${r}`));
+}
 
-/** Check failures as the engine prints them (step_generator.go issueCheckErrors), joined as the emulator joins them. */
-export function checkError(type: string, name: string, failures: [property: string, shownValue: string, reason: string][]): string {
-  return stepError(type, name, failures.map(([p, v, r]) => `${type} resource '${name}': property ${p} value ${v} has a problem: ${r}`).join("; "));
+/**
+ * A program's input value as the CLI shows it in a check failure: Go's %v of a resource.PropertyValue
+ * (a struct, so in braces): "" → `{}`, "a/b" → `{a/b}`, -5 → `{-5}`, a missing property → `{<nil>}`,
+ * ["a"] → `{[{a}]}`, {a: 1} → `{map[a:{1}]}`.
+ */
+export function goValue(v: unknown): string {
+  const inner = (x: unknown): string => {
+    if (x === undefined || x === null) return "<nil>";
+    if (Array.isArray(x)) return `[${x.map(goValue).join(" ")}]`;
+    if (typeof x === "object") {
+      const entries = Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+      return `map[${entries.map(([k, e]) => `${k}:${goValue(e)}`).join(" ")}]`;
+    }
+    return String(x);
+  };
+  return `{${inner(v)}}`;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -67,10 +92,15 @@ export interface CaseOptions {
 
 export interface CaseResult {
   result: RunResult;
+  /** The resources' errors, as `<type> (<name>): error: <message>` (test/support/cli-output.ts). */
   errors: string[];
+  /** The CLI's own errors (no resource): `update failed` when a step failed, none when a check did. */
+  closing: string[];
   /** What each proxy saw during the up, as `METHOD path status`. */
   keystone: string[];
   glance: string[];
+  /** The dynamic-provider plugin processes the up started (pids, test/support/plugin-processes.ts). */
+  plugins: number[];
 }
 
 export class Rig {
@@ -131,8 +161,12 @@ export class Rig {
     return file;
   }
 
-  newEngine(config: StackConfig, env: Record<string, string | undefined>): Engine<Pkg> {
-    return this.leaks.engine(new Engine<Pkg>({ programDir: this.prog, config, env, stack: `case-${++this.stacks}` }));
+  /** A new stack (`pulumi stack init`, then its config) in the rig's program directory. An `env` value
+   *  `undefined` removes the variable from the environment the CLI and its plugin get. */
+  async newStack(config: StackConfig, env: Record<string, string | undefined>): Promise<PulumiStack<Pkg>> {
+    const stack = await PulumiStack.create<Pkg>({ programDir: this.prog, config, env, stack: `case-${++this.stacks}` });
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete stack.env[k];
+    return this.leaks.stack(stack);
   }
 
   async members(image: ImageRef): Promise<string[]> {
@@ -146,26 +180,36 @@ export class Rig {
   async failingUp(program: CaseProgram, opts: CaseOptions = {}): Promise<CaseResult> {
     const images = opts.images ?? [{ id: this.image, owner: "producer" }];
     const before = await Promise.all(images.map((i) => this.members(i)));
-    const eng = this.newEngine(opts.config ?? { "openstack:cloud": "producer" }, opts.env ?? { OS_CLIENT_CONFIG_FILE: this.cloudsFile });
-    const preview = opts.preview ? this.leaks.result(await eng.preview(program, { allowFailure: true })) : undefined;
+    const stack = await this.newStack(opts.config ?? { "openstack:cloud": "producer" }, opts.env ?? { OS_CLIENT_CONFIG_FILE: this.cloudsFile });
+    const preview = opts.preview ? this.leaks.result(await stack.preview(program, { allowFailure: true })) : undefined;
     this.keystone.reset();
     this.glance.reset();
-    const result = this.leaks.result(await eng.up(program, { allowFailure: true }));
+    const { result, plugins } = await countingPlugins(this.prog.dir, () => stack.up(program, { allowFailure: true }));
+    this.leaks.result(result);
     const seen = (p: FaultProxy) => p.log().map((e) => `${e.method} ${e.path} ${e.clientSaw ?? e.error ?? "?"}`);
     const keystone = seen(this.keystone);
     const glance = seen(this.glance);
     expect(result.ok).toBe(false);
     expect(result.exitCode).toBe(1);
+    // every error the CLI printed is a resource's or its own closing one
+    const errors = resourceErrors(result);
+    const closing = closingErrors(result);
+    expect(errors.length + closing.length).toBe(result.errors.length);
+    // and the CLI's Diagnostics section lists each under its resource
+    for (const e of errors) {
+      const [, type, name, message] = /^(\S+) \((.+?)\): error: (.*)/s.exec(e)!;
+      expect(result.stdout).toContain(`  ${type} (${name}):\n    error: ${message.split("\n")[0]}`);
+    }
     // nothing half-done: no resource of this package in the state, no member added or changed
-    const recorded = eng.readState().resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    const recorded = stack.resources().filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
     expect(recorded.map((r) => r.urn)).toEqual([]);
     expect(await Promise.all(images.map((i) => this.members(i)))).toEqual(before);
     if (preview) {
       // `pulumi preview` reported the same problems, before anything ran
       expect(preview.exitCode, "preview's exit code").toBe(1);
-      expect(preview.errors).toEqual(result.errors);
+      expect([resourceErrors(preview), closingErrors(preview)]).toEqual([errors, closing]);
     }
-    return { result, errors: result.errors, keystone, glance };
+    return { result, errors, closing, keystone, glance, plugins };
   }
 
   async stop(): Promise<void> {

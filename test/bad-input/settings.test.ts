@@ -1,17 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { secret } from "../engine/engine";
 import { cloudsFileVia } from "../../harness/fault-proxy";
 import { addMemberRaw, createImage, session } from "../../harness/images";
-import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type Pkg } from "./harness";
+import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type CaseOptions, type CaseProgram, type CaseResult, type Pkg } from "./harness";
 
 /**
- * Bad settings and credentials, and requests Glance refuses, through the engine as `pulumi up` shows
- * them. Each fails with its exact message (Glance's own sentence, which differs between policy modes,
- * matched loosely), nothing lands in the state, no member of any image involved changes, and the
- * counting proxies in front of Keystone and Glance show exactly which requests went out: none when the
- * settings are wrong, one refused token request for wrong credentials, one refused Glance call (and no
- * retry) when Glance says no. No password, application-credential secret or token appears in the
- * state, the plugin's output or any message.
+ * Bad settings and credentials, and requests Glance refuses, through the real Pulumi CLI as `pulumi up`
+ * shows them. Each fails with its exact message (Glance's own sentence, which differs between policy
+ * modes, matched loosely) on the one resource of the case, followed by the CLI's own `update failed`;
+ * nothing lands in the state, no member of any image involved changes, and the counting proxies in
+ * front of Keystone and Glance show exactly which requests the up's one plugin process sent: none when
+ * the settings are wrong, one refused token request for wrong credentials, one refused Glance call
+ * (and no retry) when Glance says no. No password, application-credential secret or token appears in
+ * anything the stack wrote, the CLI's or the plugin's output, its events or any message.
  */
 let rig: Rig;
 /** An application credential of the producer's user, made for these tests (deleted afterwards). */
@@ -45,6 +45,16 @@ afterAll(async () => {
 
 afterEach(() => rig.expectNoLeaks(WRONG_PASSWORD, WRONG_APP_SECRET, ...(appCred ? [appCred.secret] : [])));
 
+/** A case that fails at a step (not at a check): the CLI closes with `update failed`, and the up ran
+ *  in one plugin process (`pulumi up --skip-preview` starts one: counted, not assumed), so the request
+ *  counts below are those of one process, token cache and all. */
+async function failingUp(program: CaseProgram, opts?: CaseOptions): Promise<CaseResult> {
+  const r = await rig.failingUp(program, opts);
+  expect(r.closing).toEqual(["update failed"]);
+  expect(r.plugins, "plugin processes of the up").toHaveLength(1);
+  return r;
+}
+
 const member = (args: Record<string, unknown> = {}) => (pkg: Pkg) => {
   new pkg.ImageMember("m", { imageId: rig.image, memberId: "new-member", ...args } as never);
 };
@@ -53,7 +63,7 @@ const keystoneUrl = () => `${rig.keystone.url}/v3`;
 
 describe("clouds.yaml", () => {
   it("OS_CLIENT_CONFIG_FILE pointing nowhere", async () => {
-    const r = await rig.failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: "/nonexistent/openstack/clouds.yaml" } });
+    const r = await failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: "/nonexistent/openstack/clouds.yaml" } });
     expect(r.errors).toEqual([m("OS_CLIENT_CONFIG_FILE names /nonexistent/openstack/clouds.yaml, which does not exist — point OS_CLIENT_CONFIG_FILE at your clouds.yaml or unset it")]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
@@ -69,36 +79,36 @@ describe("clouds.yaml", () => {
       "      username: producer-user",
       "",
     ].join("\n"));
-    const r = await rig.failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: file } });
+    const r = await failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: file } });
     // the parser stops at the stray "[" after the password's closing quote
     expect(r.errors).toEqual([m(`${file} is not valid YAML (line 5, column ${broken.indexOf("[") + 1}) — fix the file's syntax`)]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("an unknown cloud name in the stack config", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "prodcuer" } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "prodcuer" } });
     expect(r.errors).toEqual([m(`${rig.cloudsFile} has no cloud named "prodcuer" (it has: producer, consumer, outsider, admin) — fix the cloud name or add the entry`)]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("an unknown cloud name as the resource's cloud", async () => {
-    const r = await rig.failingUp(member({ cloud: "staging" }));
+    const r = await failingUp(member({ cloud: "staging" }));
     expect(r.errors).toEqual([m(`${rig.cloudsFile} has no cloud named "staging" (it has: producer, consumer, outsider, admin) — fix the cloud name or add the entry`)]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("an entry without its password", async () => {
     const file = rig.editedClouds((doc) => delete doc.clouds.producer.auth.password);
-    const r = await rig.failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: file } });
+    const r = await failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: file } });
     expect(r.errors).toEqual([m(`clouds.yaml entry "producer" (${file}): password authentication needs auth.password — set it there`)]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("an unreadable CA file (missing, or a directory)", async () => {
-    const missing = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:cacertFile": "/nonexistent/ca.pem" } });
+    const missing = await failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:cacertFile": "/nonexistent/ca.pem" } });
     expect(missing.errors).toEqual([m("cannot read the CA file /nonexistent/ca.pem: ENOENT — point cacertFile (or clouds.yaml cacert, OS_CACERT) at a readable PEM file")]);
     const dir = rig.tempDir();
-    const directory = await rig.failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: rig.editedClouds((doc) => (doc.clouds.producer.cacert = dir)) } });
+    const directory = await failingUp(member(), { env: { OS_CLIENT_CONFIG_FILE: rig.editedClouds((doc) => (doc.clouds.producer.cacert = dir)) } });
     expect(directory.errors).toEqual([m(`cannot read the CA file ${dir}: EISDIR — point cacertFile (or clouds.yaml cacert, OS_CACERT) at a readable PEM file`)]);
     expect([...missing.keystone, ...missing.glance, ...directory.keystone, ...directory.glance]).toEqual([]);
   });
@@ -106,33 +116,33 @@ describe("clouds.yaml", () => {
 
 describe("stack config and environment", () => {
   it("no credentials anywhere", async () => {
-    const r = await rig.failingUp(member(), { config: {}, env: noOsEnv() });
+    const r = await failingUp(member(), { config: {}, env: noOsEnv() });
     expect(r.errors).toEqual([m("no OpenStack credentials found — set the resource's `cloud` (a clouds.yaml entry), the stack config openstack:cloud or openstack:authUrl and friends, OS_CLOUD, or OS_AUTH_URL with OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME")]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("stack config missing pieces of a password credential names each key to set", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:authUrl": keystoneUrl(), "openstack:userName": "producer-user" }, env: noOsEnv() });
+    const r = await failingUp(member(), { config: { "openstack:authUrl": keystoneUrl(), "openstack:userName": "producer-user" }, env: noOsEnv() });
     expect(r.errors).toEqual([m("the stack config (openstack:*): password authentication needs openstack:userDomainId or openstack:userDomainName, " +
       "openstack:password, openstack:tenantId or openstack:tenantName — set them there (secrets with `pulumi config set --secret`)")]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("openstack:insecure that is not a boolean", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:insecure": "maybe" } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:insecure": "maybe" } });
     expect(r.errors).toEqual([m('openstack:insecure must be true or false, not "maybe"')]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   it("openstack:endpointOverrides that is not JSON", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:endpointOverrides": "image=http://glance" } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:endpointOverrides": "image=http://glance" } });
     expect(r.errors).toEqual([m('openstack:endpointOverrides must be a JSON object such as {"image": "https://glance.example:9292"}')]);
     expect([...r.keystone, ...r.glance]).toEqual([]);
   });
 
   // the error names where the bad interface was set, not the auth source
   it("openstack:endpointType that is not an interface names the stack config key", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:endpointType": "private" } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:endpointType": "private" } });
     expect([...r.keystone, ...r.glance]).toEqual([]);
     expect(r.errors).toEqual([m('the stack config (openstack:endpointType): interface "private" must be public, internal or admin')]);
   });
@@ -140,7 +150,7 @@ describe("stack config and environment", () => {
 
 describe("credentials Keystone refuses", () => {
   it("a wrong password (a stack-config secret over the clouds.yaml entry): one token request, refused, not retried", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:password": secret(WRONG_PASSWORD) } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "producer", "openstack:password": { secret: WRONG_PASSWORD } } });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`Keystone at ${keystoneUrl()} refused the password credentials from clouds.yaml entry "producer" (${rig.cloudsFile}) with the stack config (openstack:*): 401 `),
       " — check the user, password, project and their domains"))]);
@@ -156,7 +166,7 @@ describe("credentials Keystone refuses", () => {
         image_endpoint_override: rig.glance.url,
       };
     });
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "producer-app" }, env: { OS_CLIENT_CONFIG_FILE: file } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "producer-app" }, env: { OS_CLIENT_CONFIG_FILE: file } });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`Keystone at ${keystoneUrl()} refused the application credential from clouds.yaml entry "producer-app" (${file}): 401 `),
       " — check the application credential's id or name and secret, and that it has not expired"))]);
@@ -172,9 +182,10 @@ describe("credentials Keystone refuses", () => {
         image_endpoint_override: rig.glance.url,
       };
     });
-    const eng = rig.newEngine({ "openstack:cloud": "producer-app" }, { OS_CLIENT_CONFIG_FILE: file });
+    const eng = await rig.newStack({ "openstack:cloud": "producer-app" }, { OS_CLIENT_CONFIG_FILE: file });
     const program = member({ memberId: "app-cred-member" });
     const up = rig.leaks.result(await eng.up(program));
+    // the stack and the member (the CLI does not count its default provider)
     expect(up.summary).toEqual({ create: 2 });
     expect(await rig.members({ id: rig.image, owner: "producer" })).toContain("app-cred-member:pending");
     rig.leaks.result(await eng.preview(program, { refresh: true, expectNoChanges: true }));
@@ -188,7 +199,7 @@ describe("credentials Keystone refuses", () => {
     // bypass the catalog, and with it the region)
     const file = cloudsFileVia(rig.cloud.cloudsFile, { keystone: rig.keystone.url });
     const catalogOffers = await offeredImageEndpoints();
-    const r = await rig.failingUp(member({ region: "Atlantis" }), { env: { OS_CLIENT_CONFIG_FILE: file } });
+    const r = await failingUp(member({ region: "Atlantis" }), { env: { OS_CLIENT_CONFIG_FILE: file } });
     expect(r.errors).toEqual([m(`no public image endpoint in region "Atlantis" in the service catalog for clouds.yaml entry "producer" (${file}) ` +
       `(it offers: ${catalogOffers}) — set region and interface to one of those, or imageEndpoint to Glance's URL`)]);
     expect(r.keystone).toEqual([`POST ${TOKENS} 201`]);
@@ -198,7 +209,7 @@ describe("credentials Keystone refuses", () => {
 describe("requests Glance refuses: one call, no retry, a hint that says why", () => {
   it("a private image (not shared)", async () => {
     const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "private", name: "bad-input-private" });
-    const r = await rig.failingUp(member({ imageId: image }), { images: [{ id: image, owner: "producer" }] });
+    const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "producer" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 403: `),
       ` — image ${image} has visibility "private": only images with visibility "shared" have members (openstack image set --shared ${image})`))]);
@@ -208,7 +219,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   it("an image another project owns, shared with this one", async () => {
     const image = await createImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-foreign" });
     expect((await addMemberRaw(rig.cloud.cloudsFile, "outsider", image, rig.cloud.projects.producer)).status).toBe(200);
-    const r = await rig.failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
+    const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 403: `),
       ` — image ${image} is owned by project ${rig.cloud.projects.outsider}, not by this credential's project ${rig.cloud.projects.producer}: only the owner adds or removes members`))]);
@@ -217,7 +228,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
 
   it("an image another project owns, not visible to this one", async () => {
     const image = await createImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-hidden" });
-    const r = await rig.failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
+    const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 404: `),
       ` — image ${image} does not exist or is not visible to project ${rig.cloud.projects.producer}`))]);
@@ -226,7 +237,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
 
   it("a nonexistent image", async () => {
     const image = "00000000-0000-4000-8000-000000000000";
-    const r = await rig.failingUp(member({ imageId: image }));
+    const r = await failingUp(member({ imageId: image }));
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 404: `),
       ` — image ${image} does not exist or is not visible to project ${rig.cloud.projects.producer}`))]);
@@ -234,14 +245,14 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("a membership that exists already, without adoptExisting", async () => {
-    const r = await rig.failingUp(member({ memberId: "existing-member" }));
+    const r = await failingUp(member({ memberId: "existing-member" }));
     expect(r.errors).toEqual([m(`ImageMember: image ${rig.image} is already shared with project existing-member (a membership this stack did not create) — ` +
       "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)")]);
     expect(r.glance).toEqual([`POST ${membersPath(rig.image)} 409`]);
   });
 
   it("a consumer adding a member to the producer's image (which it cannot see)", async () => {
-    const r = await rig.failingUp(member(), { config: { "openstack:cloud": "consumer" } });
+    const r = await failingUp(member(), { config: { "openstack:cloud": "consumer" } });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(rig.image)} failed with 404: `),
       ` — image ${rig.image} does not exist or is not visible to project ${rig.cloud.projects.consumer}`))]);
@@ -249,7 +260,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("MemberAcceptance of an image not shared with the consumer (waitForShareSeconds 0)", async () => {
-    const r = await rig.failingUp((pkg) => new pkg.MemberAcceptance("a", { imageId: rig.image }), { config: { "openstack:cloud": "consumer" } });
+    const r = await failingUp((pkg) => new pkg.MemberAcceptance("a", { imageId: rig.image }), { config: { "openstack:cloud": "consumer" } });
     expect(r.errors).toEqual([stepError(MA, "a", `MemberAcceptance: image ${rig.image} is not shared with project ${rig.cloud.projects.consumer} — ` +
       "the producer must add this project as a member first; set waitForShareSeconds to wait for it")]);
     expect(r.glance).toEqual([`PUT ${membersPath(rig.image)}/${rig.cloud.projects.consumer} 404`]);
@@ -259,7 +270,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
     const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-status" });
     const consumer = rig.cloud.projects.consumer;
     expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
-    const r = await rig.failingUp((pkg) => new pkg.MemberAcceptance("a", { imageId: image, memberId: consumer }), { images: [{ id: image, owner: "producer" }] });
+    const r = await failingUp((pkg) => new pkg.MemberAcceptance("a", { imageId: image, memberId: consumer }), { images: [{ id: image, owner: "producer" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       stepError(MA, "a", `PUT ${rig.glance.url}${membersPath(image)}/${consumer} failed with 403: `),
       ` — only the member project itself (${consumer}) may set its status: use that project's credentials, not the image owner's`))]);

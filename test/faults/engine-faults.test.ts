@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Engine, type RunResult } from "../engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type RunResult } from "../../harness/pulumi";
+import { changes } from "../lifecycle/support";
+import { diagnostics } from "../support/cli-output";
 import { testCloud } from "../support/cloud";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,
@@ -8,13 +10,16 @@ import {
 } from "../../harness/fault-proxy";
 import { createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
+import { countingPlugins } from "../support/plugin-processes";
 
 /**
- * A stack of 100 ImageMembers through the engine (the real plugin host, the package as users install
- * it, default retry policy) while a seeded proxy faults a fifth of Glance's requests: lost requests,
- * lost answers (Glance acted, the client saw a reset), 503 bursts, 429 with Retry-After, delays.
- * `up` ends with exactly the 100 members and no error; a second `up` changes nothing; both drift
- * checks pass; `destroy` leaves none. FAULT_SEED=<n> replays a run (the seed is printed).
+ * A stack of 100 ImageMembers through the real Pulumi CLI (its plugin host, the package as users
+ * install it, default retry policy, the CLI's default --parallel) while a seeded proxy faults a fifth
+ * of Glance's requests: lost requests, lost answers (Glance acted, the client saw a reset), 503
+ * bursts, 429 with Retry-After, delays. `up` ends with exactly the 100 members and no error; a second
+ * `up` changes nothing; both drift checks pass; `destroy` leaves none. FAULT_SEED=<n> replays a run
+ * (the seed is printed). The CLI counts the stack resource in its summary (not its default provider):
+ * 100 members are 101 there.
  */
 type Pkg = typeof import("pulumi-image-members");
 
@@ -51,7 +56,7 @@ function seedCovering(config: FaultConfig, n: number): number {
 
 let proxy: FaultProxy;
 let prog: ProgramDir;
-let eng: Engine<Pkg>;
+let eng: PulumiStack<Pkg>;
 let image: string;
 const leaks = new LeakWatch();
 const memberIds = Array.from({ length: MEMBERS }, () => crypto.randomUUID().replaceAll("-", ""));
@@ -69,7 +74,7 @@ beforeAll(async () => {
   console.log(`[engine-faults] FAULT_SEED=${seed} (set it to replay this run)`);
   // Glance through the proxy, Keystone direct: the stack names its cloud, the environment the file
   const cloudsFile = cloudsFileVia(cloud.cloudsFile, { glance: proxy.url });
-  eng = leaks.engine(new Engine<Pkg>({ programDir: prog, config: { "openstack:cloud": "producer" }, env: { OS_CLIENT_CONFIG_FILE: cloudsFile } }));
+  eng = leaks.stack(await PulumiStack.create<Pkg>({ programDir: prog, config: { "openstack:cloud": "producer" }, env: { OS_CLIENT_CONFIG_FILE: cloudsFile } }));
 });
 
 afterAll(async () => {
@@ -87,22 +92,26 @@ async function glanceMembers(): Promise<string[]> {
   return (r.body.members as { member_id: string }[]).map((m) => m.member_id);
 }
 
-/** Runs one command and reports what the proxy did to Glance's requests meanwhile. */
-async function phase(label: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; log: FaultLogEntry[] }> {
+/** Runs one command and reports what the proxy did to Glance's requests meanwhile, and how many
+ *  plugin processes the CLI started for it. */
+async function phase(label: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; log: FaultLogEntry[]; plugins: number[] }> {
   const from = proxy.log().length;
   const t0 = Date.now();
-  const result = leaks.result(await command());
+  const { result, plugins } = await countingPlugins(prog.dir, command);
+  leaks.result(result);
   const seconds = (Date.now() - t0) / 1000;
   const log = proxy.log().slice(from);
   const kinds = FAULT_KINDS.map((k) => `${k}=${log.filter((e) => e.fault === k).length}`).join(" ");
   const faulted = log.filter((e) => e.fault !== "none").length;
-  console.log(`[engine-faults] ${label}: ${seconds.toFixed(1)} s, Glance requests ${log.length}, faulted ${faulted}` +
+  console.log(`[engine-faults] ${label}: ${seconds.toFixed(1)} s, ${plugins.length} plugin process(es), Glance requests ${log.length}, faulted ${faulted}` +
     ` (${log.length ? ((100 * faulted) / log.length).toFixed(1) : "0"}%): ${kinds}; summary ${JSON.stringify(result.summary)}`);
-  // no error anywhere: none in the run, none on a step, nothing on the plugin's stderr
+  // no error anywhere: none in the run, none on a step, no diagnostic at all (a plugin's stderr is
+  // one of severity info#err, a warning one of severity warning)
+  expect(result.exitCode).toBe(0);
   expect(result.errors).toEqual([]);
   expect(result.steps.filter((s) => s.error)).toEqual([]);
-  expect(result.pluginOutput.filter((l) => l.stream === "stderr").map((l) => l.text)).toEqual([]);
-  return { result, log };
+  expect(diagnostics(result)).toEqual([]);
+  return { result, log, plugins };
 }
 
 describe(`${MEMBERS} ImageMembers while 20% of Glance's requests fail`, () => {
@@ -127,9 +136,10 @@ describe(`${MEMBERS} ImageMembers while 20% of Glance's requests fail`, () => {
   });
 
   it("a second up changes nothing, without asking Glance", async () => {
-    const { result, log } = await phase("second up", () => eng.up(program));
+    // --expect-no-changes: the CLI itself fails the up (exit 7) if any step is a change
+    const { result, log } = await phase("second up", () => eng.up(program, { expectNoChanges: true }));
     expect(result.summary).toEqual({ same: MEMBERS + 1 });
-    expect(result.hasChanges).toBe(false);
+    expect(changes(result)).toEqual([]);
     expect(log).toEqual([]); // a plain up diffs against the state
   });
 
@@ -140,12 +150,21 @@ describe(`${MEMBERS} ImageMembers while 20% of Glance's requests fail`, () => {
     proxy.setFaults({ dropAfter: { rate: 1, max: 1 } });
     const preview = await phase("preview --refresh --expect-no-changes", () => eng.preview(program, { refresh: true, expectNoChanges: true }));
     expect(preview.result.summary).toEqual({ same: MEMBERS + 1 });
+    expect(changes(preview.result)).toEqual([]);
+    // the CLI starts two plugin processes here: one for the refresh (the provider from the state),
+    // one for the program's default provider, whose diffs ask Glance nothing; so one process reads
+    expect(preview.plugins).toHaveLength(2);
     expect(preview.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`)).toEqual([`GET ${list} dropAfter reset`, `GET ${list} none 200`]);
+    expect(preview.result.steps.filter((s) => s.op.startsWith("refresh")).map((s) => s.op)).toEqual(Array(MEMBERS + 2).fill("refresh-same"));
     proxy.setFaults({ status503: { rate: 1, burst: 2, max: 1 } });
     const refresh = await phase("refresh --preview-only --expect-no-changes", () => eng.refresh({ previewOnly: true, expectNoChanges: true }));
     expect(refresh.result.summary).toEqual({ same: MEMBERS + 1 });
+    expect(refresh.plugins).toHaveLength(1);
     expect(refresh.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`))
       .toEqual([`GET ${list} status503 503`, `GET ${list} status503 503`, `GET ${list} none 200`]);
+    // every member, the stack and its default provider refreshed as the same
+    expect(changes(refresh.result)).toEqual([]);
+    expect(refresh.result.steps.map((s) => s.op)).toEqual(Array(MEMBERS + 2).fill("refresh-same"));
     proxy.setFaults(MIX);
   });
 

@@ -5,16 +5,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import { authenticate } from "../../sdk/keystone";
 import { resolveCloud } from "../../sdk/settings";
-import { Engine, type RunResult, type StackConfig } from "../engine/engine";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
+import { closingErrors, diagnostics, resourceErrors, stepError } from "../support/cli-output";
 import { requireLocalInstance } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
+import { countingPlugins } from "../support/plugin-processes";
 import { startOpenStack, type OpenStack } from "../../harness/openstack";
 
 /**
- * Outages and expiring tokens through the engine, against an own Keystone + Glance whose tokens live
+ * Outages and expiring tokens through the real Pulumi CLI, against an own Keystone + Glance whose tokens live
  * five seconds and whose Glance asks Keystone about every token (no token cache):
  *
  * - Keystone stopped before an `up` (fresh plugin, nothing cached): the SDK retries for ~12-24 s, then
@@ -30,7 +32,8 @@ import { startOpenStack, type OpenStack } from "../../harness/openstack";
  * meets what users meet (connection refused at the auth URL from clouds.yaml), where a proxy would
  * answer 502 or reset connections instead. Counting proxies stand in front of Keystone and Glance
  * where the scenario allows, to count token requests and 401s and to know every token for the leak
- * checks.
+ * checks. Where a count only means something per plugin process (a token renewed within one
+ * command), the test counts the plugin processes the CLI started (test/support/plugin-processes.ts).
  */
 type Pkg = typeof import("pulumi-image-members");
 const IM = "pulumi-nodejs:dynamic/glance:ImageMember";
@@ -67,10 +70,17 @@ afterAll(async () => {
 
 afterEach(() => leaks.expectClean([os.password, os.adminPassword], [keystone, glance]));
 
-function stack(cloudsFile: string, config: StackConfig = { "openstack:cloud": "producer" }, parallel?: number): Engine<Pkg> {
-  return leaks.engine(new Engine<Pkg>({
+async function stack(cloudsFile: string, config: StackConfig = { "openstack:cloud": "producer" }, parallel?: number): Promise<PulumiStack<Pkg>> {
+  return leaks.stack(await PulumiStack.create<Pkg>({
     programDir: prog, config, env: { OS_CLIENT_CONFIG_FILE: cloudsFile }, stack: `outage-${++stacks}`, ...(parallel ? { parallel } : {}),
   }));
+}
+
+/** Runs one command, collecting its result for the leak check; the plugin processes it started. */
+async function counted(command: () => Promise<RunResult>): Promise<{ result: RunResult; plugins: number[] }> {
+  const r = await countingPlugins(prog.dir, command);
+  leaks.result(r.result);
+  return r;
 }
 
 const members = (image: string, ids: string[]) => (pkg: Pkg) => {
@@ -84,7 +94,7 @@ async function glanceMembers(image: string): Promise<string[]> {
   return (r.body.members as { member_id: string }[]).map((m) => m.member_id).sort();
 }
 
-const dynamicResources = (eng: Engine<Pkg>) => eng.readState().resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+const dynamicResources = (eng: PulumiStack<Pkg>) => eng.readState().resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
 
 /** Whether something accepts connections on the loopback port. */
 function listening(port: number): Promise<boolean> {
@@ -122,22 +132,26 @@ describe("Keystone stopped before an up", () => {
   it("every create fails naming Keystone's URL after the retries; nothing is half-done; after Keystone is back the next up completes", async () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "keystone-down" });
     // Keystone direct (the auth URL users have), Glance through the counting proxy
-    const eng = stack(cloudsFileVia(os.cloudsFile, { glance: glance.url }));
+    const eng = await stack(cloudsFileVia(os.cloudsFile, { glance: glance.url }));
     const ids = newIds(5);
     const program = members(image, ids);
 
     await stopKeystone();
     glance.reset();
     const t0 = Date.now();
-    const failed = leaks.result(await eng.up(program, { allowFailure: true }));
+    const { result: failed, plugins } = await counted(() => eng.up(program, { allowFailure: true }));
     const failedMs = Date.now() - t0;
-    console.log(`[engine-outages] up with Keystone stopped failed after ${seconds(failedMs)}: ${failed.errors.length} errors, summary ${summaryOf(failed)}`);
+    console.log(`[engine-outages] up with Keystone stopped failed after ${seconds(failedMs)} (${plugins.length} plugin process): ` +
+      `${failed.errors.length} errors, summary ${summaryOf(failed)}`);
     expect(failed.exitCode).toBe(1);
     const authUrl = `http://127.0.0.1:${os.keystonePort}/v3/auth/tokens`;
-    expect(failed.errors.length).toBeGreaterThanOrEqual(1);
-    for (const error of failed.errors) {
-      expect(error).toMatch(new RegExp(`^${IM.replace(/[/.]/g, "\\$&")} \\(member-\\d\\): error: POST ${authUrl.replace(/[/.]/g, "\\$&")} failed: ECONNREFUSED after 10 attempts — check that the URL is right and the service is up$`));
-    }
+    // one plugin process, whose creates all wait for its one token request: all five fail with it,
+    // then the CLI closes with its own `update failed`
+    expect(plugins).toHaveLength(1);
+    const refused = `POST ${authUrl} failed: ECONNREFUSED after 10 attempts — check that the URL is right and the service is up`;
+    expect([...resourceErrors(failed)].sort()).toEqual(ids.map((_, i) => stepError(IM, `member-${i}`, refused)).sort());
+    expect(closingErrors(failed)).toEqual(["update failed"]);
+    expect(failed.summary).toEqual({ create: 1 }); // the stack only
     // the default policy: ten attempts, 250 ms doubling to 4 s with jitter, 11.9-23.8 s of waiting
     expect(failedMs).toBeGreaterThan(11_000);
     expect(failedMs).toBeLessThan(35_000);
@@ -151,6 +165,7 @@ describe("Keystone stopped before an up", () => {
 
     const ok = leaks.result(await eng.up(program));
     expect(ok.summary).toEqual({ same: 1, create: ids.length });
+    expect(diagnostics(ok)).toEqual([]);
     expect(await glanceMembers(image)).toEqual([...ids].sort());
     leaks.result(await eng.preview(program, { refresh: true, expectNoChanges: true }));
     leaks.result(await eng.destroy());
@@ -163,7 +178,7 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
   it("an up of one resource at a time that lasts longer than a token lives renews its token without an error", async () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-up" });
     // --parallel 1, and Glance's answers held 150-250 ms each: 24 creates take ~7 s, 1.4 lifetimes
-    const eng = stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), undefined, 1);
+    const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), undefined, 1);
     const ids = newIds(24);
     const program = members(image, ids);
     keystone.reset();
@@ -171,15 +186,19 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
     glance.setFaults({ latency: { rate: 1, minMs: 150, maxMs: 250 } });
     const tokensBefore = glance.secretsSeen;
     const t0 = Date.now();
-    const up = leaks.result(await eng.up(program, { allowFailure: true }));
+    const { result: up, plugins } = await counted(() => eng.up(program, { allowFailure: true }));
     const upMs = Date.now() - t0;
     glance.setFaults({});
     const tokenRequests = keystone.log().filter((e) => e.method === "POST" && e.path === "/v3/auth/tokens");
     const rejected = glance.log().filter((e) => e.upstreamStatus === 401).length;
-    console.log(`[engine-outages] up of ${ids.length} members one at a time: ${seconds(upMs)}, ${tokenRequests.length} token requests, ` +
-      `${glance.secretsSeen - tokensBefore} distinct tokens at Glance, ${rejected} requests refused with 401 (token expired on the way) and re-sent`);
+    console.log(`[engine-outages] up of ${ids.length} members one at a time: ${seconds(upMs)}, ${plugins.length} plugin process, ` +
+      `${tokenRequests.length} token requests, ${glance.secretsSeen - tokensBefore} distinct tokens at Glance, ` +
+      `${rejected} requests refused with 401 (token expired on the way) and re-sent`);
     expect(up.errors).toEqual([]);
+    expect(diagnostics(up)).toEqual([]);
     expect(up.summary).toEqual({ create: ids.length + 1 });
+    // all in one plugin process: the token requests below are renewals within it
+    expect(plugins).toHaveLength(1);
     expect(upMs).toBeGreaterThan(TOKEN_LIFETIME_S * 1000);
     expect(tokenRequests.length).toBeGreaterThanOrEqual(2);
     expect(tokenRequests.every((e) => e.clientSaw === 201)).toBe(true);
@@ -190,7 +209,7 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
 
   it("a MemberAcceptance waiting for its share longer than a token lives completes once the share comes", async () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-wait" });
-    const eng = stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), { "openstack:cloud": "consumer" });
+    const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), { "openstack:cloud": "consumer" });
     const program = (pkg: Pkg) => {
       new pkg.MemberAcceptance("accept", { imageId: image, waitForShareSeconds: 60 });
     };
@@ -200,15 +219,18 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
     const t0 = Date.now();
     const sharing = new Promise<number>((resolve) => setTimeout(resolve, SHARE_AFTER_MS)).then(async () =>
       (await addMemberRaw(os.cloudsFile, "producer", image, os.projects.consumer)).status);
-    const up = leaks.result(await eng.up(program, { allowFailure: true }));
+    const { result: up, plugins } = await counted(() => eng.up(program, { allowFailure: true }));
     const upMs = Date.now() - t0;
     expect(await sharing).toBe(200);
     const tokenRequests = keystone.log().filter((e) => e.method === "POST" && e.path === "/v3/auth/tokens").length;
     const polls = glance.log().filter((e) => e.method === "PUT");
     console.log(`[engine-outages] MemberAcceptance waiting ${SHARE_AFTER_MS / 1000} s for its share: up took ${seconds(upMs)}, ` +
-      `${tokenRequests} token requests, ${polls.length} PUTs (${polls.filter((e) => e.clientSaw === 404).length} answered 404 before the share)`);
+      `${plugins.length} plugin process, ${tokenRequests} token requests, ` +
+      `${polls.length} PUTs (${polls.filter((e) => e.clientSaw === 404).length} answered 404 before the share)`);
     expect(up.errors).toEqual([]);
+    expect(diagnostics(up)).toEqual([]);
     expect(up.summary).toEqual({ create: 2 });
+    expect(plugins).toHaveLength(1); // so the token requests are renewals within one process
     expect(upMs).toBeGreaterThan(SHARE_AFTER_MS);
     expect(tokenRequests).toBeGreaterThanOrEqual(2);
     expect(polls.at(-1)?.clientSaw).toBe(200);
@@ -222,7 +244,7 @@ describe("Glance restarted during a refresh", () => {
   it("a refresh of 100 members that starts while Glance is down completes, and changes nothing", async () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "glance-restart" });
     // Keystone through the counting proxy (for the token leak check), Glance from the catalog, direct
-    const eng = stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url }));
+    const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url }));
     const ids = newIds(100);
     const program = members(image, ids);
     let t = Date.now();
@@ -236,13 +258,16 @@ describe("Glance restarted during a refresh", () => {
     const restarting = os.restart("glance").then(() => (back = Date.now()));
     await waitFor("Glance's port refuses connections", async () => !(await listening(os.glancePort)), 15_000);
     const tDown = Date.now();
-    const refresh = leaks.result(await eng.refresh({ allowFailure: true }));
+    const { result: refresh, plugins } = await counted(() => eng.refresh({ allowFailure: true }));
     const tDone = Date.now();
     await restarting;
     console.log(`[engine-outages] Glance down ${seconds(tDown - tRestart)} after restart began, back after ${seconds(back - tRestart)}; ` +
-      `the refresh started while it was down and took ${seconds(tDone - tDown)}; summary ${summaryOf(refresh)}`);
+      `the refresh started while it was down and took ${seconds(tDone - tDown)} (${plugins.length} plugin process); summary ${summaryOf(refresh)}`);
     expect(refresh.errors).toEqual([]);
+    expect(diagnostics(refresh)).toEqual([]);
     expect(refresh.summary).toEqual({ same: ids.length + 1 });
+    // each member (and the stack and its default provider) refreshed as the same
+    expect(refresh.steps.map((s) => s.op)).toEqual(Array(ids.length + 2).fill("refresh-same"));
     expect(back).toBeGreaterThan(tDown); // the refresh really began before Glance answered again
     // read returns exactly the stored outputs: the refresh wrote the same state
     expect(eng.readState().resources.map((r) => [r.urn, r.outputs])).toEqual(before.resources.map((r) => [r.urn, r.outputs]));

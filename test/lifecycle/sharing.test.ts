@@ -136,22 +136,42 @@ describe("taking over, replacing and destroying", () => {
   });
   afterAll(() => stack?.remove());
 
-  it("a membership made by hand fails the create with a message naming adoptExisting; with it, the stack takes it over", async () => {
+  it("a membership made by hand that the consumer answered fails the create with a message naming adoptExisting; with it, the stack takes it over", async () => {
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
+    await setMemberStatusRaw(cloud.cloudsFile, "consumer", image, C, "accepted");
     const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
       new pkg.ImageMember("by-hand", { imageId: image, memberId: C, adoptExisting });
     };
     const refused = await stack.eng.up(program(), { allowFailure: true });
     expect(refused.exitCode).toBe(1);
-    expect(refused.message).toMatch(/already shared with project .* set adoptExisting: true on this ImageMember/);
+    expect(refused.message).toMatch(/already shared with project .* \(a membership this stack did not create, accepted since .*\) — set adoptExisting: true on this ImageMember/);
     expect(stack.eng.resource("by-hand")).toBeUndefined();
 
     expect(changes(await stack.up(program(true)))).toEqual(["create:by-hand"]);
+    expect((await getMemberRaw(cloud.cloudsFile, "producer", image, C)).body.status).toBe("accepted");
     // adoptExisting matters only at create: dropping it later changes nothing
     expect(changes(await stack.up(program()))).toEqual([]);
     await stack.expectNoDrift(program());
     await stack.destroy();
+  });
+
+  it("a membership nobody answered (what a killed up leaves) is taken over with a warning; adoptExisting: false refuses it", async () => {
+    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    await addMemberRaw(cloud.cloudsFile, "producer", image, C);
+    const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
+      new pkg.ImageMember("unanswered", { imageId: image, memberId: C, adoptExisting });
+    };
+    const refused = await stack.eng.up(program(false), { allowFailure: true });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.message).toMatch(/already shared with project .* \(a membership this stack did not create, pending since .*\) — set adoptExisting: true/);
+
+    const taken = await stack.up(program());
+    expect(changes(taken)).toEqual(["create:unanswered"]);
+    expect(taken.output).toMatch(new RegExp(`warning: .*ImageMember: took over the membership of project ${C} in image ${image}, created .* and never answered`));
+    await stack.expectNoDrift(program());
+    await stack.destroy();
+    expect((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members).toEqual([]);
   });
 
   it("changing memberId replaces the member; ImageShare makes one member per project", async () => {

@@ -72,11 +72,21 @@ describe("ImageMember create, read, update, delete", () => {
     expect(fake.members.get(IMAGE)).toHaveLength(1);
   });
 
-  test("create of a membership that exists fails naming adoptExisting", async ({ fake }) => {
+  test("create of a membership the consumer has answered fails naming adoptExisting", async ({ fake }) => {
     fake.addImage(IMAGE);
     await p.create({ imageId: IMAGE, memberId: CONSUMER });
+    Object.assign(fake.members.get(IMAGE)![0]!, { status: "accepted", updated_at: "2026-12-01T10:00:00Z" });
     await expect(p.create({ imageId: IMAGE, memberId: CONSUMER })).rejects.toThrow(
-      /image .* is already shared with project .* \(a membership this stack did not create\) — set adoptExisting: true on this ImageMember/);
+      /image .* is already shared with project .* \(a membership this stack did not create, accepted since 2026-12-01T10:00:00Z\) — set adoptExisting: true on this ImageMember/);
+  });
+
+  test("create of a membership nobody has answered takes it over, unless adoptExisting is false", async ({ fake }) => {
+    fake.addImage(IMAGE);
+    const first = await p.create({ imageId: IMAGE, memberId: CONSUMER });
+    await expect(p.create({ imageId: IMAGE, memberId: CONSUMER, adoptExisting: false })).rejects.toThrow(
+      /\(a membership this stack did not create, pending since .*\) — set adoptExisting: true/);
+    expect(await p.create({ imageId: IMAGE, memberId: CONSUMER })).toEqual(first);
+    expect(fake.members.get(IMAGE)).toHaveLength(1);
   });
 
   test("adoptExisting takes over a membership that exists", async ({ fake }) => {
@@ -115,6 +125,19 @@ describe("ImageMember create, read, update, delete", () => {
     fake.members.get(IMAGE)![0]!.status = "accepted";
     const r = await p.read(id, outs);
     expect(r).toEqual({ id, props: outs, inputs: { imageId: IMAGE, memberId: CONSUMER } });
+  });
+
+  test("read of a bare id (a pending create that `pulumi refresh --import-pending-creates` imports) finds the membership the id names", async ({ fake }) => {
+    fake.addImage(IMAGE);
+    const { id, outs } = await p.create({ imageId: IMAGE, memberId: CONSUMER });
+    newCommand();
+    const r = await p.read(id, {} as never);
+    expect(r.id).toBe(id);
+    expect(r.inputs).toEqual({ imageId: IMAGE, memberId: CONSUMER });
+    expect(r.props).toMatchObject({ imageId: IMAGE, memberId: CONSUMER, createdAt: outs.createdAt });
+    // a pending create whose POST never reached Glance: gone, so the next up creates it
+    newCommand();
+    expect(await p.read(`${IMAGE}/never-created`, {} as never)).toEqual({});
   });
 
   test("read reports a removed share, or a deleted image, as gone", async ({ fake }) => {

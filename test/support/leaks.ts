@@ -1,8 +1,10 @@
 /**
- * Secret-leak checks for tests: nothing a user can see — the stack's state file, what the plugin
- * printed, the errors and messages of every command, any error a test caught — may contain a password,
- * an application-credential secret or a Keystone token (README "Guarantees": no token, password
- * or secret ever appears in an error, a log line or a test snapshot).
+ * Secret-leak checks for tests: nothing a user can see — what a stack wrote to disk (the checkpoint,
+ * the file backend's history and backups, the CLI's logs, the stack's config file), everything the
+ * Pulumi CLI printed (plugin output included) and its engine events, the errors and messages of every
+ * command, any error a test caught — may contain a password, an application-credential secret or a
+ * Keystone token (README "Guarantees": no token, password or secret ever appears in an error, a log
+ * line or a test snapshot).
  *
  * Passwords and secrets are known strings (`testCloud().secrets`, an own instance's `password`, a
  * wrong password a test made up). Tokens are not known in advance: a fault proxy (or TLS terminator)
@@ -12,17 +14,25 @@
  *     const leaks = new LeakWatch();
  *     afterEach(() => leaks.expectClean([...cloud.secrets, os.password], [keystoneProxy, glanceProxy]));
  *     ...
- *     const eng = leaks.engine(new Engine({ ... }));   // its state file is scanned
- *     const r = leaks.result(await eng.up(program));   // errors, message, steps, plugin output, outputs
- *     leaks.error(caught);                             // message, stack, JSON, inspect()
+ *     const stack = leaks.stack(await PulumiStack.create({ ... }));  // its files are scanned
+ *     const r = leaks.result(await stack.up(program));                // message, errors, steps, output, events, outputs
+ *     leaks.error(caught);                                            // message, stack, JSON, inspect()
  *
- * or, for a one-off check, `expectNoLeaks({ engines: [eng], results: [r] }, secrets, holders)`.
+ * or, for a one-off check, `expectNoLeaks({ stacks: [stack], results: [r] }, secrets, holders)`.
  * Reports say where a secret was found, never the secret nor the text around it.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { inspect } from "node:util";
 import { expect } from "vitest";
-import type { Engine, RunResult } from "../engine/engine";
+import type { RunResult } from "../../harness/pulumi";
+
+/** What a stack wrote to disk: everything in its program directory but node_modules (the file
+ *  backend and PULUMI_HOME live there too), the checkpoint named apart. A PulumiStack is one. */
+export interface StackFiles {
+  readonly statePath: string;
+  readonly programDir: { readonly dir: string };
+}
 
 /** Anything that can tell whether a text holds a token it saw (FaultProxy, TlsTerminator, SeenSecrets). */
 export interface SecretHolder {
@@ -30,9 +40,9 @@ export interface SecretHolder {
 }
 
 export interface LeakSources {
-  /** Their state files are read (as stored on disk) and scanned. */
-  engines?: Pick<Engine, "statePath">[];
-  /** Every part a user sees: message, errors, step errors, plugin output, stack outputs, program output. */
+  /** Every file of theirs (as stored on disk) is scanned: checkpoint, history, backups, logs, stack config. */
+  stacks?: StackFiles[];
+  /** Every part a user sees: message, errors, step errors, everything printed, engine events, stack outputs. */
   results?: RunResult[];
   /** More files to scan as they are on disk (state files of other stacks, logs). */
   files?: string[];
@@ -58,30 +68,55 @@ export function errorTexts(e: unknown): string {
     // circular: inspect below shows it anyway
   }
   parts.push(inspect(e, { depth: 8, showHidden: true }));
-  // an EngineRunError carries the failed run
+  // a PulumiRunError carries the failed run
   const result = (e as { result?: RunResult } | null)?.result;
   if (result && typeof result === "object" && Array.isArray(result.errors)) parts.push(...resultTexts(result).map((t) => t.text));
   return parts.join("\n");
 }
 
 function resultTexts(r: RunResult, label = `${r.command} result`): Labelled[] {
-  const out: Labelled[] = [
+  return [
     { label: `${label}: message`, text: r.message ?? "" },
     { label: `${label}: errors`, text: r.errors.join("\n") },
     { label: `${label}: step errors`, text: r.steps.map((s) => s.error ?? "").join("\n") },
-    { label: `${label}: plugin output`, text: r.pluginOutput.map((l) => l.text).join("\n") },
+    { label: `${label}: output`, text: r.output },
+    { label: `${label}: engine events`, text: JSON.stringify(r.events ?? []) },
     { label: `${label}: stack outputs`, text: JSON.stringify(r.outputs ?? {}) },
   ];
-  if (r.programOutput) out.push({ label: `${label}: program output`, text: r.programOutput });
-  return out;
+}
+
+/** The files of a stack's program directory (node_modules left out), the checkpoint first. */
+function stackFiles(stack: StackFiles): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "node_modules") walk(p);
+      } else if (e.isFile() && p !== stack.statePath) files.push(p);
+    }
+  };
+  walk(stack.programDir.dir);
+  return [stack.statePath, ...files.sort()];
 }
 
 function collect(sources: LeakSources): Labelled[] {
   const out: Labelled[] = [];
-  const file = (label: string, path: string) => {
-    if (fs.existsSync(path)) out.push({ label: `${label} ${path}`, text: fs.readFileSync(path, "utf8") });
+  const seen = new Set<string>();
+  const file = (label: string, p: string) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    if (fs.existsSync(p)) out.push({ label: `${label} ${p}`, text: fs.readFileSync(p, "utf8") });
   };
-  for (const e of sources.engines ?? []) file("state file", e.statePath);
+  for (const s of sources.stacks ?? []) {
+    for (const p of stackFiles(s)) file(p === s.statePath ? "state file" : "stack file", p);
+  }
   for (const f of sources.files ?? []) file("file", f);
   (sources.results ?? []).forEach((r, i) => out.push(...resultTexts(r, `result #${i} (${r.command})`)));
   (sources.errors ?? []).forEach((e, i) => out.push({ label: `error #${i}`, text: errorTexts(e) }));
@@ -121,18 +156,18 @@ export function expectNoLeaks(sources: LeakSources, secrets: readonly string[], 
 
 /**
  * Collects what a test's commands produced, to check once per test (in `afterEach`) and start over.
- * Engines stay registered (their state file is re-read at every check) until `forget()`.
+ * Stacks stay registered (their files are re-read at every check) until `forget()`.
  */
 export class LeakWatch {
-  private engines = new Set<Pick<Engine, "statePath">>();
+  private stacks = new Set<StackFiles>();
   private results: RunResult[] = [];
   private errors: unknown[] = [];
   private texts: string[] = [];
   private files: string[] = [];
 
-  engine<E extends Pick<Engine, "statePath">>(engine: E): E {
-    this.engines.add(engine);
-    return engine;
+  stack<S extends StackFiles>(stack: S): S {
+    this.stacks.add(stack);
+    return stack;
   }
 
   result(r: RunResult): RunResult {
@@ -161,10 +196,10 @@ export class LeakWatch {
   }
 
   sources(): LeakSources {
-    return { engines: [...this.engines], results: this.results, errors: this.errors, texts: this.texts, files: this.files };
+    return { stacks: [...this.stacks], results: this.results, errors: this.errors, texts: this.texts, files: this.files };
   }
 
-  /** Checks everything collected so far (state files as they are now), then forgets the results, errors and texts. */
+  /** Checks everything collected so far (stack files as they are now), then forgets the results, errors and texts. */
   expectClean(secrets: readonly string[], holders: readonly SecretHolder[] = []): void {
     const sources = this.sources();
     this.results = [];
@@ -174,8 +209,8 @@ export class LeakWatch {
     expectNoLeaks(sources, secrets, holders);
   }
 
-  /** Stops scanning the engines' state files (e.g. after their program directory was removed). */
+  /** Stops scanning the stacks' files (e.g. after their program directory was removed). */
   forget(): void {
-    this.engines.clear();
+    this.stacks.clear();
   }
 }

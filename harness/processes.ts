@@ -1,0 +1,93 @@
+// The processes a CLI command starts, read from /proc while it runs: which dynamic-provider plugins
+// it started and how much memory each reached (VmHWM just before it exits).
+import * as fs from "node:fs";
+
+export interface ProcessSample {
+  pid: number;
+  /** argv joined by spaces. */
+  command: string;
+  /** Peak resident set (VmHWM), kB, at the last sample. */
+  peakRssKb?: number;
+}
+
+/** A /proc/<pid>/status field in kB (Linux), or undefined when the process is gone. */
+export function procStatusKb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The children of every thread of `pid` (the Go CLI starts plugins from any of its threads). */
+function children(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    try {
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(/\s+/)) if (c) out.push(Number(c));
+    } catch {
+      // the thread ended while we looked
+    }
+  }
+  return out;
+}
+
+function commandOf(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the descendants of `root` every `intervalMs` until stopped. */
+export class ProcessWatcher {
+  private readonly seen = new Map<number, ProcessSample>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly root: number,
+    intervalMs = 25,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  sample(): void {
+    const stack = children(this.root);
+    while (stack.length) {
+      const pid = stack.pop()!;
+      stack.push(...children(pid));
+      const known = this.seen.get(pid);
+      const peak = procStatusKb(pid, "VmHWM");
+      if (known) {
+        if (peak !== undefined) known.peakRssKb = peak;
+      } else {
+        const command = commandOf(pid);
+        if (command !== undefined) this.seen.set(pid, { pid, command, peakRssKb: peak });
+      }
+    }
+  }
+
+  /** Every process seen so far. */
+  processes(): ProcessSample[] {
+    return [...this.seen.values()];
+  }
+
+  /** The dynamic-provider plugin processes seen (`@pulumi/pulumi/cmd/dynamic-provider`). */
+  plugins(): ProcessSample[] {
+    // (the plugin script first runs `node -e` to find that module: not a plugin)
+    return this.processes().filter((p) => /^\S*node \S*\/cmd\/dynamic-provider/.test(p.command));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
