@@ -173,6 +173,8 @@ export interface RunOptions {
 export interface UpOptions extends RunOptions {
   refresh?: boolean;
   expectNoChanges?: boolean;
+  /** `up` only: preview first, as a plain `pulumi up --yes` does (default: `--skip-preview`). */
+  withPreview?: boolean;
 }
 export interface RefreshOptions extends RunOptions {
   previewOnly?: boolean;
@@ -239,7 +241,8 @@ export class PulumiStack<P = any> {
 
   up(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
     this.lastProgram = program;
-    return this.run("up", false, ["up", "--yes", "--skip-preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
+    const preview = opts.withPreview ? [] : ["--skip-preview"];
+    return this.run("up", false, ["up", "--yes", ...preview, ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
   }
 
   preview(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {

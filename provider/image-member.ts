@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
+import { refuseImport } from "./import-option";
 import { imageMemberShim } from "./shims";
 
 export interface ImageMemberArgs {
@@ -37,6 +38,7 @@ export class ImageMember extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<MemberStatus | undefined>;
 
   constructor(name: string, args: ImageMemberArgs, opts?: pulumi.CustomResourceOptions) {
+    refuseImport("ImageMember", name, opts, "set adoptExisting: true on it instead, to take over the membership that exists");
     super(imageMemberShim, name, { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }, opts, "glance", "ImageMember");
   }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
+import { refuseImport } from "./import-option";
 import { memberAcceptanceShim } from "./shims";
 
 export interface MemberAcceptanceArgs {
@@ -34,6 +35,7 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
   declare readonly cloud: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: MemberAcceptanceArgs, opts?: pulumi.CustomResourceOptions) {
+    refuseImport("MemberAcceptance", name, opts, "leave it out: a MemberAcceptance always acts on the membership that exists");
     super(memberAcceptanceShim, name, {
       memberId: undefined, status: undefined, statusOnDelete: undefined, region: undefined, cloud: undefined,
       ...args, createdAt: undefined, updatedAt: undefined,
