@@ -5,7 +5,9 @@
 // Requests are classified by method and path (Keystone token POSTs; Glance member POST / GET one /
 // GET list / PUT / DELETE; anything else is "other", e.g. version discovery), and by client
 // (User-Agent family), so a phase's requests can be attributed. Each attempt counts (a retried
-// request counts twice). The Host header is passed through unchanged so the servers' self links
+// request counts twice). The proxy also notes when the first member request (POST, GET one, GET list,
+// PUT, DELETE) arrived and when the last one's answer was sent: the window in which a client
+// worked on members, measured where the server sees it. The Host header is passed through unchanged so the servers' self links
 // (version discovery) point back at the proxy.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +29,16 @@ export interface RequestCounts {
   byClient: Record<string, Partial<Record<RequestKind, number>>>;
   /** Status codes seen, e.g. {"200": 20, "204": 20}. */
   statuses: Record<string, number>;
+  /** performance.now() when the first member request arrived, and when the last member answer was sent (ms). */
+  firstMemberAt?: number;
+  lastMemberAt?: number;
+}
+
+export const MEMBER_KINDS: readonly RequestKind[] = ["post", "getOne", "getList", "put", "delete"];
+
+/** From the first member request's arrival to the last member answer, ms (undefined when there was none). */
+export function memberWindowMs(c: RequestCounts): number | undefined {
+  return c.firstMemberAt !== undefined && c.lastMemberAt !== undefined ? c.lastMemberAt - c.firstMemberAt : undefined;
 }
 
 export function emptyCounts(): RequestCounts {
@@ -44,6 +56,8 @@ export function addCounts(...all: RequestCounts[]): RequestCounts {
       for (const [k, n] of Object.entries(kinds)) into[k as RequestKind] = (into[k as RequestKind] ?? 0) + (n ?? 0);
     }
     for (const [s, n] of Object.entries(c.statuses)) out.statuses[s] = (out.statuses[s] ?? 0) + n;
+    if (c.firstMemberAt !== undefined) out.firstMemberAt = Math.min(out.firstMemberAt ?? Infinity, c.firstMemberAt);
+    if (c.lastMemberAt !== undefined) out.lastMemberAt = Math.max(out.lastMemberAt ?? -Infinity, c.lastMemberAt);
   }
   return out;
 }
@@ -133,7 +147,12 @@ export class CountingProxy {
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
     const method = req.method ?? "GET";
     const url = req.url ?? "/";
-    this.count(classify(this.service, method, url), clientFamily(req.headers["user-agent"]));
+    const kind = classify(this.service, method, url);
+    this.count(kind, clientFamily(req.headers["user-agent"]));
+    if (MEMBER_KINDS.includes(kind)) {
+      this.counts.firstMemberAt ??= performance.now();
+      res.once("close", () => (this.counts.lastMemberAt = performance.now()));
+    }
     const headers = { ...req.headers };
     delete headers.connection;
     delete headers["keep-alive"];

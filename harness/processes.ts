@@ -67,11 +67,14 @@ export class ProcessWatcher {
       stack.push(...children(pid));
       const known = this.seen.get(pid);
       const peak = procStatusKb(pid, "VmHWM");
+      // read every time: a child seen between fork and exec still shows its parent's argv (the CLI's,
+      // or the plugin script's shell), and a zombie shows none
+      const command = commandOf(pid) || undefined;
       if (known) {
         if (peak !== undefined) known.peakRssKb = peak;
-      } else {
-        const command = commandOf(pid);
-        if (command !== undefined) this.seen.set(pid, { pid, command, peakRssKb: peak });
+        if (command !== undefined) known.command = command;
+      } else if (command !== undefined) {
+        this.seen.set(pid, { pid, command, peakRssKb: peak });
       }
     }
   }

@@ -14,12 +14,12 @@ import { expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
+import type { ProcessSample } from "../../harness/processes";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
-import { countingPlugins } from "../support/plugin-processes";
 import type { CloudEntry } from "../../harness/openstack";
 
 export { stepError };
@@ -99,8 +99,8 @@ export interface CaseResult {
   /** What each proxy saw during the up, as `METHOD path status`. */
   keystone: string[];
   glance: string[];
-  /** The dynamic-provider plugin processes the up started (pids, test/support/plugin-processes.ts). */
-  plugins: number[];
+  /** The dynamic-provider plugin processes the up started (`RunResult.plugins`). */
+  plugins: ProcessSample[];
 }
 
 export class Rig {
@@ -184,8 +184,8 @@ export class Rig {
     const preview = opts.preview ? this.leaks.result(await stack.preview(program, { allowFailure: true })) : undefined;
     this.keystone.reset();
     this.glance.reset();
-    const { result, plugins } = await countingPlugins(this.prog.dir, () => stack.up(program, { allowFailure: true }));
-    this.leaks.result(result);
+    const result = this.leaks.result(await stack.up(program, { allowFailure: true }));
+    const plugins = result.plugins;
     const seen = (p: FaultProxy) => p.log().map((e) => `${e.method} ${e.path} ${e.clientSaw ?? e.error ?? "?"}`);
     const keystone = seen(this.keystone);
     const glance = seen(this.glance);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findLeaks } from "../support/leaks";
-import { checkError, IM, MA, Rig, type Pkg } from "./harness";
+import { checkErrors, IM, MA, Rig, type Pkg } from "./harness";
 
 /**
  * Bad resource inputs, through the engine as `pulumi up` (and `pulumi preview`) shows them: each is
@@ -42,77 +42,77 @@ const MEMBER_FIX = "give the id of the project to share the image with";
 
 describe("ImageMember", () => {
   it("an empty imageId", async () => {
-    expect(await refused(member({ imageId: "" }))).toEqual([
-      checkError(IM, "m", [["imageId", '""', `must not be empty: ${IMAGE_FIX}`]]),
-    ]);
+    expect(await refused(member({ imageId: "" }))).toEqual(
+      checkErrors(IM, "m", [["imageId", "", `must not be empty: ${IMAGE_FIX}`]]),
+    );
   });
 
   it('an imageId with "/" (it would route the request elsewhere)', async () => {
-    expect(await refused(member({ imageId: `${rig.image}/members` }))).toEqual([
-      checkError(IM, "m", [["imageId", `"${rig.image}/members"`, `"${rig.image}/members" must not contain "/": ${IMAGE_FIX}`]]),
-    ]);
+    expect(await refused(member({ imageId: `${rig.image}/members` }))).toEqual(
+      checkErrors(IM, "m", [["imageId", `${rig.image}/members`, `"${rig.image}/members" must not contain "/": ${IMAGE_FIX}`]]),
+    );
   });
 
   it("a memberId with whitespace (a pasted id with a trailing newline)", async () => {
-    expect(await refused(member({ memberId: "0123abcd\n" }))).toEqual([
-      checkError(IM, "m", [["memberId", '"0123abcd\\n"', `"0123abcd\\n" must not contain whitespace: ${MEMBER_FIX}`]]),
-    ]);
+    expect(await refused(member({ memberId: "0123abcd\n" }))).toEqual(
+      checkErrors(IM, "m", [["memberId", "0123abcd\n", `"0123abcd\\n" must not contain whitespace: ${MEMBER_FIX}`]]),
+    );
   });
 
   it("an empty memberId", async () => {
-    expect(await refused(member({ memberId: "" }))).toEqual([
-      checkError(IM, "m", [["memberId", '""', `must not be empty: ${MEMBER_FIX}`]]),
-    ]);
+    expect(await refused(member({ memberId: "" }))).toEqual(
+      checkErrors(IM, "m", [["memberId", "", `must not be empty: ${MEMBER_FIX}`]]),
+    );
   });
 
   it("a memberId that is not a string", async () => {
-    expect(await refused(member({ memberId: 42 }))).toEqual([
-      checkError(IM, "m", [["memberId", "42", `must be a string, not number: ${MEMBER_FIX}`]]),
-    ]);
+    expect(await refused(member({ memberId: 42 }))).toEqual(
+      checkErrors(IM, "m", [["memberId", 42, `must be a string, not number: ${MEMBER_FIX}`]]),
+    );
   });
 
   it("a missing memberId", async () => {
-    expect(await refused((pkg) => new pkg.ImageMember("m", { imageId: rig.image } as never))).toEqual([
-      checkError(IM, "m", [["memberId", "undefined", `is required: ${MEMBER_FIX}`]]),
-    ]);
+    expect(await refused((pkg) => new pkg.ImageMember("m", { imageId: rig.image } as never))).toEqual(
+      checkErrors(IM, "m", [["memberId", undefined, `is required: ${MEMBER_FIX}`]]),
+    );
   });
 
   it("a typo in a property name (memberID) is named, with the property meant", async () => {
-    expect(await refused((pkg) => new pkg.ImageMember("m", { imageId: rig.image, memberID: "new-member" } as never))).toEqual([
-      checkError(IM, "m", [
-        ["memberID", '"new-member"', "is not a property of ImageMember; did you mean memberId?"],
-        ["memberId", "undefined", `is required: ${MEMBER_FIX}`],
+    expect(await refused((pkg) => new pkg.ImageMember("m", { imageId: rig.image, memberID: "new-member" } as never))).toEqual(
+      checkErrors(IM, "m", [
+        ["memberID", "new-member", "is not a property of ImageMember; did you mean memberId?"],
+        ["memberId", undefined, `is required: ${MEMBER_FIX}`],
       ]),
-    ]);
+    );
   });
 
   it("an unknown property without a near name lists the properties there are", async () => {
-    expect(await refused(member({ shareWith: "everyone" }))).toEqual([
-      checkError(IM, "m", [["shareWith", '"everyone"', "is not a property of ImageMember (it has: imageId, memberId, status, adoptExisting, cloud, region)"]]),
-    ]);
+    expect(await refused(member({ shareWith: "everyone" }))).toEqual(
+      checkErrors(IM, "m", [["shareWith", "everyone", "is not a property of ImageMember (it has: imageId, memberId, status, adoptExisting, cloud, region)"]]),
+    );
   });
 
   it('an uppercase status gets "did you mean"', async () => {
-    expect(await refused(member({ status: "Pending" }))).toEqual([
-      checkError(IM, "m", [["status", '"Pending"',
+    expect(await refused(member({ status: "Pending" }))).toEqual(
+      checkErrors(IM, "m", [["status", "Pending",
         '"Pending" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "pending"? ' +
         "(status is for admins who force a member's status; leave it unset to let the member decide)"]]),
-    ]);
+    );
   });
 
   it("adoptExisting that is not a boolean", async () => {
-    expect(await refused(member({ adoptExisting: "yes" }))).toEqual([
-      checkError(IM, "m", [["adoptExisting", '"yes"', 'must be true or false, not "yes"']]),
-    ]);
+    expect(await refused(member({ adoptExisting: "yes" }))).toEqual(
+      checkErrors(IM, "m", [["adoptExisting", "yes", 'must be true or false, not "yes"']]),
+    );
   });
 
   it("an empty cloud and a blank region", async () => {
-    expect(await refused(member({ cloud: "", region: "  " }))).toEqual([
-      checkError(IM, "m", [
-        ["cloud", '""', "must be a non-empty string (a clouds.yaml entry)"],
-        ["region", '"  "', "must be a non-empty string (a region of the image service)"],
+    expect(await refused(member({ cloud: "", region: "  " }))).toEqual(
+      checkErrors(IM, "m", [
+        ["cloud", "", "must be a non-empty string (a clouds.yaml entry)"],
+        ["region", "  ", "must be a non-empty string (a region of the image service)"],
       ]),
-    ]);
+    );
   });
 
   it("ImageShare listing a member twice fails the program before any resource", async () => {
@@ -124,80 +124,83 @@ describe("ImageMember", () => {
 
 describe("MemberAcceptance", () => {
   it("an unknown status", async () => {
-    expect(await refused(acceptance({ status: "accept" }))).toEqual([
-      checkError(MA, "a", [["status", '"accept"', '"accept" is not a member status: use one of "accepted", "pending", "rejected"']]),
-    ]);
+    expect(await refused(acceptance({ status: "accept" }))).toEqual(
+      checkErrors(MA, "a", [["status", "accept", '"accept" is not a member status: use one of "accepted", "pending", "rejected"']]),
+    );
   });
 
   it('an uppercase status gets "did you mean"', async () => {
-    expect(await refused(acceptance({ status: "ACCEPTED" }))).toEqual([
-      checkError(MA, "a", [["status", '"ACCEPTED"', '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?']]),
-    ]);
+    expect(await refused(acceptance({ status: "ACCEPTED" }))).toEqual(
+      checkErrors(MA, "a", [["status", "ACCEPTED", '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?']]),
+    );
   });
 
   it("a negative waitForShareSeconds", async () => {
-    expect(await refused(acceptance({ waitForShareSeconds: -5 }))).toEqual([
-      checkError(MA, "a", [["waitForShareSeconds", "-5", "must be a number of seconds from 0 to 3600, not -5"]]),
-    ]);
+    expect(await refused(acceptance({ waitForShareSeconds: -5 }))).toEqual(
+      checkErrors(MA, "a", [["waitForShareSeconds", -5, "must be a number of seconds from 0 to 3600, not -5"]]),
+    );
   });
 
   it("a waitForShareSeconds given as text, and one over an hour", async () => {
-    expect(await refused(acceptance({ waitForShareSeconds: "10" }))).toEqual([
-      checkError(MA, "a", [["waitForShareSeconds", '"10"', 'must be a number of seconds from 0 to 3600, not "10"']]),
-    ]);
-    expect(await refused(acceptance({ waitForShareSeconds: 3601 }))).toEqual([
-      checkError(MA, "a", [["waitForShareSeconds", "3601", "must be a number of seconds from 0 to 3600, not 3601"]]),
-    ]);
+    expect(await refused(acceptance({ waitForShareSeconds: "10" }))).toEqual(
+      checkErrors(MA, "a", [["waitForShareSeconds", "10", 'must be a number of seconds from 0 to 3600, not "10"']]),
+    );
+    expect(await refused(acceptance({ waitForShareSeconds: 3601 }))).toEqual(
+      checkErrors(MA, "a", [["waitForShareSeconds", 3601, "must be a number of seconds from 0 to 3600, not 3601"]]),
+    );
   });
 
   it("a statusOnDelete a consumer cannot leave behind", async () => {
-    expect(await refused(acceptance({ statusOnDelete: "deleted" }))).toEqual([
-      checkError(MA, "a", [["statusOnDelete", '"deleted"', '"deleted" is not allowed: use "rejected" or "pending"']]),
-    ]);
+    expect(await refused(acceptance({ statusOnDelete: "deleted" }))).toEqual(
+      checkErrors(MA, "a", [["statusOnDelete", "deleted", '"deleted" is not allowed: use "rejected" or "pending"']]),
+    );
   });
 
   it("a typo in a property name (imageID) is named, with the property meant", async () => {
-    expect(await refused((pkg) => new pkg.MemberAcceptance("a", { imageID: rig.image } as never))).toEqual([
-      checkError(MA, "a", [
-        ["imageID", `"${rig.image}"`, "is not a property of MemberAcceptance; did you mean imageId?"],
-        ["imageId", "undefined", "is required: give the id of the image shared with your project"],
+    expect(await refused((pkg) => new pkg.MemberAcceptance("a", { imageID: rig.image } as never))).toEqual(
+      checkErrors(MA, "a", [
+        ["imageID", rig.image, "is not a property of MemberAcceptance; did you mean imageId?"],
+        ["imageId", undefined, "is required: give the id of the image shared with your project"],
       ]),
-    ]);
+    );
   });
 
   it("a memberId with '/'", async () => {
-    expect(await refused(acceptance({ memberId: "a/b" }))).toEqual([
-      checkError(MA, "a", [["memberId", '"a/b"', `"a/b" must not contain "/": leave it unset to use your credential's project`]]),
-    ]);
+    expect(await refused(acceptance({ memberId: "a/b" }))).toEqual(
+      checkErrors(MA, "a", [["memberId", "a/b", `"a/b" must not contain "/": leave it unset to use your credential's project`]]),
+    );
   });
 
   it("every problem of a resource is reported at once", async () => {
-    expect(await refused(acceptance({ imageId: " ", status: "Rejected", statusOnDelete: "accepted", waitForShareSeconds: -1 }))).toEqual([
-      checkError(MA, "a", [
-        ["imageId", '" "', '" " must not contain whitespace: give the id of the image shared with your project'],
-        ["status", '"Rejected"', '"Rejected" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "rejected"?'],
-        ["statusOnDelete", '"accepted"', '"accepted" is not allowed: use "rejected" or "pending"'],
-        ["waitForShareSeconds", "-1", "must be a number of seconds from 0 to 3600, not -1"],
+    expect(await refused(acceptance({ imageId: " ", status: "Rejected", statusOnDelete: "accepted", waitForShareSeconds: -1 }))).toEqual(
+      checkErrors(MA, "a", [
+        ["imageId", " ", '" " must not contain whitespace: give the id of the image shared with your project'],
+        ["status", "Rejected", '"Rejected" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "rejected"?'],
+        ["statusOnDelete", "accepted", '"accepted" is not allowed: use "rejected" or "pending"'],
+        ["waitForShareSeconds", -1, "must be a number of seconds from 0 to 3600, not -1"],
       ]),
-    ]);
+    );
   });
 });
 
 describe("the leak check these tests end with", () => {
   it("finds a planted secret in a state file, a run's message and errors, and a caught error, without printing it", async () => {
     const planted = "planted-secret-9d1c";
-    const eng = rig.newEngine({ "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: rig.cloudsFile });
-    eng.writeState({ version: 1, resources: [{ urn: "urn:x", type: "t", custom: false, inputs: { note: planted }, outputs: {}, dependencies: [] }] });
-    const run = await eng.preview((pkg) => new pkg.ImageMember("m", { imageId: rig.image, memberId: `${planted}/x` }), { allowFailure: true });
-    const found = findLeaks({ engines: [eng], results: [run], errors: [new Error(`boom ${planted}`)] }, ["not-there", planted]);
+    const stack = await rig.newStack({ "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: rig.cloudsFile });
+    const empty = await stack.exportState();
+    const note = { urn: stack.urn("test:index:Note", "planted"), type: "test:index:Note", custom: false, inputs: { note: planted }, outputs: {} };
+    await stack.importState({ ...empty, resources: [...(empty.resources ?? []), note] });
+    const run = await stack.preview((pkg) => new pkg.ImageMember("m", { imageId: rig.image, memberId: `${planted}/x` }), { allowFailure: true });
+    const found = findLeaks({ stacks: [stack], results: [run], errors: [new Error(`boom ${planted}`)] }, ["not-there", planted]);
     expect(found).toEqual([
-      `state file ${eng.statePath} contains secret #1`,
+      `state file ${stack.statePath} contains secret #1`,
       "result #0 (preview): message contains secret #1",
       "result #0 (preview): errors contains secret #1",
       "error #0 contains secret #1",
     ]);
     expect(found.join("\n")).not.toContain(planted);
-    eng.writeState({ version: 1, resources: [] });
-    rig.leaks.forget(); // the planted state is gone; the other engines' files are scanned by their own tests
+    await stack.cli(["stack", "rm", "--force", "--yes", "--remove-backups", "--stack", stack.stackName]);
+    rig.leaks.forget(); // the planted stack is gone; the other stacks' files are scanned by their own tests
+    expect(findLeaks({ stacks: [stack] }, [planted])).toEqual([]);
   });
 });

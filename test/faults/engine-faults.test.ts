@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { PulumiStack, type RunResult } from "../../harness/pulumi";
+import type { ProcessSample } from "../../harness/processes";
 import { changes } from "../lifecycle/support";
 import { diagnostics } from "../support/cli-output";
 import { testCloud } from "../support/cloud";
@@ -10,7 +11,6 @@ import {
 } from "../../harness/fault-proxy";
 import { createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
-import { countingPlugins } from "../support/plugin-processes";
 
 /**
  * A stack of 100 ImageMembers through the real Pulumi CLI (its plugin host, the package as users
@@ -94,11 +94,11 @@ async function glanceMembers(): Promise<string[]> {
 
 /** Runs one command and reports what the proxy did to Glance's requests meanwhile, and how many
  *  plugin processes the CLI started for it. */
-async function phase(label: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; log: FaultLogEntry[]; plugins: number[] }> {
+async function phase(label: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; log: FaultLogEntry[]; plugins: ProcessSample[] }> {
   const from = proxy.log().length;
   const t0 = Date.now();
-  const { result, plugins } = await countingPlugins(prog.dir, command);
-  leaks.result(result);
+  const result = leaks.result(await command());
+  const plugins = result.plugins;
   const seconds = (Date.now() - t0) / 1000;
   const log = proxy.log().slice(from);
   const kinds = FAULT_KINDS.map((k) => `${k}=${log.filter((e) => e.fault === k).length}`).join(" ");

@@ -7,12 +7,12 @@ import { authenticate } from "../../sdk/keystone";
 import { resolveCloud } from "../../sdk/settings";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
+import type { ProcessSample } from "../../harness/processes";
 import { closingErrors, diagnostics, resourceErrors, stepError } from "../support/cli-output";
 import { requireLocalInstance } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
 import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
 import { LeakWatch } from "../support/leaks";
-import { countingPlugins } from "../support/plugin-processes";
 import { startOpenStack, type OpenStack } from "../../harness/openstack";
 
 /**
@@ -33,7 +33,7 @@ import { startOpenStack, type OpenStack } from "../../harness/openstack";
  * answer 502 or reset connections instead. Counting proxies stand in front of Keystone and Glance
  * where the scenario allows, to count token requests and 401s and to know every token for the leak
  * checks. Where a count only means something per plugin process (a token renewed within one
- * command), the test counts the plugin processes the CLI started (test/support/plugin-processes.ts).
+ * command), the test counts the plugin processes the CLI started (`RunResult.plugins`).
  */
 type Pkg = typeof import("pulumi-image-members");
 const IM = "pulumi-nodejs:dynamic/glance:ImageMember";
@@ -77,10 +77,9 @@ async function stack(cloudsFile: string, config: StackConfig = { "openstack:clou
 }
 
 /** Runs one command, collecting its result for the leak check; the plugin processes it started. */
-async function counted(command: () => Promise<RunResult>): Promise<{ result: RunResult; plugins: number[] }> {
-  const r = await countingPlugins(prog.dir, command);
-  leaks.result(r.result);
-  return r;
+async function counted(command: () => Promise<RunResult>): Promise<{ result: RunResult; plugins: ProcessSample[] }> {
+  const result = leaks.result(await command());
+  return { result, plugins: result.plugins };
 }
 
 const members = (image: string, ids: string[]) => (pkg: Pkg) => {
