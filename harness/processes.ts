@@ -8,6 +8,8 @@ export interface ProcessSample {
   command: string;
   /** Peak resident set (VmHWM), kB, at the last sample. */
   peakRssKb?: number;
+  /** User + system CPU time, ms, at the last sample. */
+  cpuMs?: number;
 }
 
 /** A /proc/<pid>/status field in kB (Linux), or undefined when the process is gone. */
@@ -15,6 +17,17 @@ export function procStatusKb(pid: number, field: "VmHWM" | "VmRSS"): number | un
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU time of a process (/proc/<pid>/stat utime + stime, at Linux's USER_HZ of 100), ms. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields 3.. (after "(comm)")
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return undefined;
   }
@@ -72,6 +85,8 @@ export class ProcessWatcher {
       const command = commandOf(pid) || undefined;
       if (known) {
         if (peak !== undefined) known.peakRssKb = peak;
+        const cpu = procCpuMs(pid);
+        if (cpu !== undefined) known.cpuMs = cpu;
         if (command !== undefined) known.command = command;
       } else if (command !== undefined) {
         this.seen.set(pid, { pid, command, peakRssKb: peak });

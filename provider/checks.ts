@@ -93,3 +93,8 @@ export interface ReadResult<Outputs, Inputs> {
   props?: Outputs;
   inputs?: Inputs;
 }
+
+/** `pulumi.dynamic.ResourceProvider<Inputs, Outputs>`, with `read` returning inputs that are inputs. */
+export type DynamicProvider<Inputs, Outputs> = Omit<pulumi.dynamic.ResourceProvider<Inputs, Outputs>, "read"> & {
+  read(id: string, props?: Outputs): Promise<ReadResult<Outputs, Inputs>>;
+};

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
-import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
+import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
@@ -135,7 +135,7 @@ export function halfCreated(id: string, outputs: object, inputs: object, cause: 
   return error;
 }
 
-async function read(id: string, stored: ImageMemberOutputs): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
+async function read(id: string, stored: Partial<ImageMemberOutputs> = {}): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
   const props = membershipOf(id, stored);
   const { member } = await findMember(props);
   if (!member) return {}; // the share (or the image) is gone: drift for the producer
@@ -166,4 +166,4 @@ async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
   await writing(props.imageId, () => glance.deleteMember(props.imageId, props.memberId));
 }
 
-export const imageMemberProvider = { check, diff, create, read, update, delete: remove };
+export const imageMemberProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<ImageMemberInputs, ImageMemberOutputs>;

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
-import { changed, Checker, compact, memberResourceId, type ReadResult } from "./checks";
+import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
 
 /**
@@ -110,7 +110,7 @@ async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; out
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
 
-async function read(id: string, stored: MemberAcceptanceOutputs): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
+async function read(id: string, stored: Partial<MemberAcceptanceOutputs> = {}): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
   const props = membershipOf(id, stored);
   const { glance, member } = await findMember(props);
   if (!member) return {}; // the share was removed (or the image deleted)
@@ -150,4 +150,4 @@ async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void
   }
 }
 
-export const memberAcceptanceProvider = { check, diff, create, read, update, delete: remove };
+export const memberAcceptanceProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<MemberAcceptanceInputs, MemberAcceptanceOutputs>;

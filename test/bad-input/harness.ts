@@ -189,6 +189,7 @@ export class Rig {
     const seen = (p: FaultProxy) => p.log().map((e) => `${e.method} ${e.path} ${e.clientSaw ?? e.error ?? "?"}`);
     const keystone = seen(this.keystone);
     const glance = seen(this.glance);
+    if (process.env.DEBUG_CASE) console.log("DEBUG", JSON.stringify({ stdout: result.stdout, stderr: result.stderr, errors: result.errors, steps: result.steps }, null, 1));
     expect(result.ok).toBe(false);
     expect(result.exitCode).toBe(1);
     // every error the CLI printed is a resource's or its own closing one

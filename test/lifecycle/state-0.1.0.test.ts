@@ -60,9 +60,12 @@ describe("a stack written by 0.1.0", () => {
     await stack.expectNoDrift(program);
   });
 
-  it("updates: the consumer's status changes in place", async () => {
+  it("updates: the consumer's status changes in place, and the updated resource holds this version's provider", async () => {
     acceptStatus = "rejected";
     expect(changes(await stack.up(program))).toEqual(["update:accept"]);
+    const text = String(stack.eng.resource("accept").inputs.__provider);
+    console.log(`[state-0.1.0] this version's __provider:\n${text}`);
+    expectProviderText(text, "memberAcceptanceProvider");
     expect((await getMemberRaw(cloud.cloudsFile, "consumer", image, C)).body.status).toBe("rejected");
     await stack.expectNoDrift(program);
   });
@@ -73,3 +76,20 @@ describe("a stack written by 0.1.0", () => {
     expect((await listMembersRaw(cloud.cloudsFile, "producer", teamImage)).body.members).toEqual([]);
   });
 });
+
+/**
+ * The serialized provider Pulumi stores (`__provider`), pinned by its structure: seven methods, each
+ * a function that requires only `pulumi-image-members/runtime`, capturing nothing but the name of the
+ * runtime export it calls (a string) — no module, no object, no other value.
+ */
+function expectProviderText(text: string, exportName: string): void {
+  const methods = /var __provider = \{([^}]*)\};/.exec(text)?.[1].split(",").map((m) => m.trim().split(":")[0]);
+  expect(methods).toEqual(["configure", "check", "diff", "create", "read", "update", "delete"]);
+  expect(new Set([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))).toEqual(new Set(["pulumi-image-members/runtime"]));
+  // every captured environment: `with({ … })`, without the `this`/`arguments` every function has
+  const captures = [...text.matchAll(/with\(\{ ?(.*?) ?\}\)/g)].map((m) => m[1].replace(/,? ?this: undefined, arguments: undefined/, "").trim());
+  expect(captures.length).toBeGreaterThan(7);
+  for (const c of captures) expect(["", `name: "${exportName}"`, "provider: __provider"]).toContain(c);
+  expect(captures.filter((c) => c === `name: "${exportName}"`)).toHaveLength(6);
+}
+
