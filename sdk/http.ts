@@ -136,7 +136,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
   const got = await loadGot();
   const policy = options.retry ?? defaultRetryPolicy;
   const headers: Record<string, string> = {
-    // without it Glance answers errors as HTML pages (REPORT.md gotcha 12)
+    // without it Glance answers errors as HTML pages (webob's default error body, measured on Glance 25)
     accept: "application/json",
     "user-agent": "pulumi-image-members",
     ...request.headers,

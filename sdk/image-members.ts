@@ -36,7 +36,7 @@ interface MemberBody {
 }
 
 export function toMember(body: MemberBody): Member {
-  // Glance echoes a numeric member id as a number on create (REPORT.md §5): ids are strings here.
+  // Glance echoes a numeric member id as a number on create (measured on Glance 25): ids are strings here.
   return { imageId: body.image_id, memberId: String(body.member_id), status: body.status, createdAt: body.created_at, updatedAt: body.updated_at };
 }
 
