@@ -368,7 +368,10 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
   const langrpc = req("@pulumi/pulumi/proto/language_grpc_pb");
   const { grpcChannelOptions } = req("@pulumi/pulumi/runtime");
   const server = new grpc.Server({ ...grpcChannelOptions });
-  const language = new LanguageServer(program);
+  // The program keeps running when the CLI stops early (a failed check): close() waits for it, so
+  // its last calls cannot land in the next command's run (the runtime's state is per process).
+  let running: Promise<unknown> | undefined;
+  const language = new LanguageServer(() => (running = program()));
   server.addService(langrpc.LanguageRuntimeService, language);
   const port: number = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
@@ -376,6 +379,9 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
   return {
     address: `127.0.0.1:${port}`,
     close: async (hasError) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running?.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+      clearTimeout(timer);
       language.onPulumiExit(hasError);
       server.forceShutdown();
     },
