@@ -355,6 +355,8 @@ export interface FaultLogEntry {
   method: string;
   /** Path without the query. */
   path: string;
+  /** The query (without `?`), when the request had one. */
+  query?: string;
   fault: FaultKind | "none";
   /** The upstream's status, when the request reached it and it answered. */
   upstreamStatus?: number;
@@ -440,6 +442,8 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     const decision = planner.next(method, pathname);
     const byMethod = (stats.byMethod[method] ??= { requests: 0, forwarded: 0, faulted: 0, faults: zeroKinds() });
     const entry: FaultLogEntry = { seq: ++stats.requests, method, path: pathname, fault: decision.fault };
+    const query = (req.url ?? "").slice(pathname.length + 1);
+    if (query) entry.query = query;
     entries.push(entry);
     byMethod.requests++;
     if (decision.fault !== "none") {

@@ -273,7 +273,7 @@ async function glance(
 export async function createImage(
   cloudsFile: string,
   entry: string,
-  options: { visibility: Visibility; name?: string },
+  options: { visibility: Visibility; name?: string; tags?: string[] },
 ): Promise<string> {
   const name = options.name ?? `test-${options.visibility}-${Date.now().toString(36)}`;
   const r = await glance(cloudsFile, entry, "POST", "/v2/images", [201], {
@@ -281,6 +281,7 @@ export async function createImage(
     visibility: options.visibility,
     disk_format: "raw",
     container_format: "bare",
+    ...(options.tags ? { tags: options.tags } : {}),
   });
   return r.body.id as string;
 }

@@ -40,6 +40,10 @@ export type PolicyMode = "legacy" | "secure" | "scope";
 export interface OpenStackOptions {
   /** Glance `image_member_quota`: members per image; one more gives 413. Default 128; -1 = unlimited. */
   memberQuota?: number;
+  /** Glance `limit_param_default`: images per page of `GET /v2/images` when no limit is given. Default 25. */
+  limitParamDefault?: number;
+  /** Glance `api_limit_max`: the most images per page, whatever limit is asked for. Default 1000. */
+  apiLimitMax?: number;
   /** Keystone token lifetime in seconds. Default 3600. */
   tokenLifetimeSeconds?: number;
   /** How long Glance trusts a token it validated once, seconds. Default 300; -1 = ask Keystone every time. */
@@ -232,6 +236,8 @@ export async function startOpenStack(options: OpenStackOptions = {}): Promise<Op
     GLANCE_SECURE_RBAC: POLICY_KNOB[policy],
     KEYSTONE_SECURE_RBAC: POLICY_KNOB[policy],
     GLANCE_IMAGE_MEMBER_QUOTA: String(options.memberQuota ?? 128),
+    GLANCE_LIMIT_PARAM_DEFAULT: String(options.limitParamDefault ?? 25),
+    GLANCE_API_LIMIT_MAX: String(options.apiLimitMax ?? 1000),
     KEYSTONE_TOKEN_EXPIRATION: String(options.tokenLifetimeSeconds ?? 3600),
     GLANCE_TOKEN_CACHE_TIME: String(options.tokenCacheSeconds ?? 300),
     OS_USER_PASSWORD: password,

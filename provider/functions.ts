@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { openImageService } from "../sdk/image-service";
 import type { StackConfig } from "../sdk/settings";
-import type { Member } from "../sdk/types";
+import type { Member, MemberStatus, SharedImage } from "../sdk/types";
 import { stackConfigKeys } from "./context";
 
 /**
@@ -17,13 +17,23 @@ export interface GetImageMembersArgs {
 export interface GetImageMemberArgs extends GetImageMembersArgs {
   memberId: string;
 }
+export interface GetSharedImagesArgs {
+  /** Project ids of the owners whose shares to list; default: every owner. */
+  owners?: string[];
+  /** Only images this project has given this status; default `all`. */
+  memberStatus?: MemberStatus | "all";
+  /** Only images carrying every one of these tags. */
+  tags?: string[];
+  cloud?: string;
+  region?: string;
+}
 
 function programStackConfig(): StackConfig {
   const config = new pulumi.Config("openstack");
   return Object.fromEntries(stackConfigKeys.map((k) => [k, config.get(k.slice("openstack:".length))]));
 }
 
-const open = (args: GetImageMembersArgs) =>
+const open = (args: { cloud?: string; region?: string }) =>
   openImageService({ ...(args.cloud ? { cloud: args.cloud } : {}), ...(args.region ? { region: args.region } : {}) }, { stackConfig: programStackConfig() });
 
 /** The members of an image, as the credential sees them (a consumer sees only itself). */
@@ -36,6 +46,16 @@ export async function getImageMember(args: GetImageMemberArgs): Promise<Member> 
   return (await open(args)).getMember(args.imageId, args.memberId);
 }
 
+/**
+ * The images other projects share with the credential's project (never its own), each with this
+ * project's member status: every page of Glance's image list, a request per page (one paged list per
+ * member status when the status is wanted), never one per image.
+ */
+export async function getSharedImages(args: GetSharedImagesArgs = {}): Promise<SharedImage[]> {
+  const { cloud, region, ...filter } = args;
+  return (await open({ cloud, region })).listSharedImages(filter);
+}
+
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 export function getImageMembersOutput(args: Inputs<GetImageMembersArgs>): pulumi.Output<Member[]> {
@@ -44,4 +64,8 @@ export function getImageMembersOutput(args: Inputs<GetImageMembersArgs>): pulumi
 
 export function getImageMemberOutput(args: Inputs<GetImageMemberArgs>): pulumi.Output<Member> {
   return pulumi.output(args).apply((a) => getImageMember(a as GetImageMemberArgs));
+}
+
+export function getSharedImagesOutput(args: Inputs<GetSharedImagesArgs> = {}): pulumi.Output<SharedImage[]> {
+  return pulumi.output(args).apply((a) => getSharedImages(a as GetSharedImagesArgs));
 }

@@ -8,3 +8,8 @@ export { getImageMember, getImageMemberOutput, getImageMembers, getImageMembersO
 export type { GetImageMemberArgs, GetImageMembersArgs } from "./functions";
 export { MemberStatus } from "../sdk/types";
 export type { Member } from "../sdk/types";
+export { AcceptShares } from "./accept-shares";
+export type { AcceptSharesArgs } from "./accept-shares";
+export { getSharedImages, getSharedImagesOutput } from "./functions";
+export type { GetSharedImagesArgs } from "./functions";
+export type { SharedImage } from "../sdk/types";

@@ -1,12 +1,14 @@
-// `npm run bench`: requests and time per membership, through the real plugin host, against raw
-// keep-alive HTTP and an openstacksdk loop, on a local Keystone + Glance this script starts itself
-// (member quota lifted) and stops at the end. See scripts/bench/benchmark.ts for what is measured.
+// `npm run bench`: requests and time per membership through the real Pulumi CLI, against raw
+// keep-alive HTTP and an openstacksdk loop, beside a no-op dynamic provider through the same CLI
+// commands, on a local Keystone + Glance this script starts itself (member quota lifted) and stops at
+// the end. See scripts/bench/benchmark.ts for what is measured.
 //
 // `npm run bench` builds dist/ (the package is packed from it, as users get it) and runs this file
 // through scripts/bench/run.js (a plain transpile hook; see there why not ts-node).
 //
-//   npm run bench                                   N = 200 members, 3 runs
-//   npm run bench -- --members 1000 --runs 1        the RSS floor is defined at N = 1000
+//   npm run bench                                   N = 50 members, 1 run (a quick look)
+//   npm run bench -- --members 200 --runs 3
+//   npm run bench -- --members 1000 --runs 1        what the file backend's checkpoints cost at scale
 //   npm run bench -- --out /tmp/bench.json --methods provider,raw
 //
 // Prints one table plus ECONOMY and floor PASS/FAIL lines, and writes the same figures as JSON
@@ -15,16 +17,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startOpenStack, type OpenStack } from "../harness/openstack";
-import { formatReport, METHODS, runBenchmark, setupBench, type BenchSetup, type Method } from "./bench/benchmark";
+import { formatReport, METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method } from "./bench/benchmark";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]
-                        [--methods provider,raw,openstacksdk] [--strict]
-  --members N      members of one image (default 200)
-  --runs R         runs, medians over them (default 3)
+                        [--methods provider,noop,raw,openstacksdk] [--skip-checkpoints] [--strict]
+  --members N      members of one image (default 50)
+  --runs R         runs, medians over them (default 1)
   --out FILE       where the JSON goes (default ./bench-results.json)
-  --concurrency C  raw HTTP requests in flight (default 10)
-  --parallel P     the engine's --parallel (default 10)
+  --concurrency C  raw HTTP requests in flight, and the CLI's --parallel (default 10)
+  --parallel P     the CLI's --parallel, when it should differ from C
   --methods LIST   which methods to run (default all)
+  --skip-checkpoints  every CLI command with PULUMI_SKIP_CHECKPOINTS=true: the file backend writes
+                   the state once per command instead of after every step (a comparison)
   --strict         exit 2 when a performance floor fails`;
 
 class UsageError extends Error {}
@@ -34,13 +38,15 @@ interface Args {
   runs: number;
   out: string;
   concurrency: number;
-  parallel: number;
+  /** Default: concurrency. */
+  parallel?: number;
   methods: Method[];
+  skipCheckpoints: boolean;
   strict: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { members: 200, runs: 3, out: "bench-results.json", concurrency: 10, parallel: 10, methods: METHODS, strict: false };
+  const args: Args = { members: 50, runs: 1, out: "bench-results.json", concurrency: 10, methods: METHODS, skipCheckpoints: false, strict: false };
   const int = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, not ${v ?? "nothing"}`);
@@ -67,6 +73,7 @@ function parseArgs(argv: string[]): Args {
         args.methods = list as Method[];
         break;
       }
+      case "--skip-checkpoints": args.skipCheckpoints = true; break;
       case "--strict": args.strict = true; break;
       case "-h":
       case "--help":
@@ -93,6 +100,7 @@ async function main(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping what the benchmark started`);
+      stopRunningCommand();
       void cleanup().then(() => process.exit(130));
     });
   }

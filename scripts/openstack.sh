@@ -17,6 +17,8 @@
 #                               enforcement, what current clouds run (default scope)
 #   KEYSTONE_SECURE_RBAC        the same for keystone's own policies (default: GLANCE_SECURE_RBAC)
 #   GLANCE_IMAGE_MEMBER_QUOTA   max members per image (128; more gives 413; -1 = unlimited)
+#   GLANCE_LIMIT_PARAM_DEFAULT  images per page of GET /v2/images when no limit is given (25)
+#   GLANCE_API_LIMIT_MAX        the most images per page, whatever limit is asked for (1000)
 #   KEYSTONE_TOKEN_EXPIRATION   token lifetime in seconds (3600)
 #   GLANCE_TOKEN_CACHE_TIME     how long glance trusts a token it validated, seconds (300; -1 = ask
 #                               keystone on every request, so a revoked token fails at once)
@@ -189,6 +191,8 @@ cmd_up() {
   KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
   GLANCE_PORT=${GLANCE_PORT:-9292}
   local quota=${GLANCE_IMAGE_MEMBER_QUOTA:-128}
+  local limit_default=${GLANCE_LIMIT_PARAM_DEFAULT:-25}
+  local limit_max=${GLANCE_API_LIMIT_MAX:-1000}
   local token_expiration=${KEYSTONE_TOKEN_EXPIRATION:-3600}
   local token_cache=${GLANCE_TOKEN_CACHE_TIME:-300}
   local gl_rbac=${GLANCE_SECURE_RBAC:-scope}
@@ -198,6 +202,8 @@ cmd_up() {
   int_knob KEYSTONE_PORT "$KEYSTONE_PORT" 1; int_knob GLANCE_PORT "$GLANCE_PORT" 1
   (( KEYSTONE_PORT != GLANCE_PORT )) || die "KEYSTONE_PORT and GLANCE_PORT are both $GLANCE_PORT"
   int_knob GLANCE_IMAGE_MEMBER_QUOTA "$quota" -1
+  int_knob GLANCE_LIMIT_PARAM_DEFAULT "$limit_default" 1
+  int_knob GLANCE_API_LIMIT_MAX "$limit_max" 1
   int_knob KEYSTONE_TOKEN_EXPIRATION "$token_expiration" 1
   int_knob GLANCE_TOKEN_CACHE_TIME "$token_cache" -1
   local gl_flags ks_flags gl_new gl_scope ks_new ks_scope
@@ -278,6 +284,8 @@ log_file = $LOG/glance-api.log
 use_stderr = false
 debug = false
 image_member_quota = $quota
+limit_param_default = $limit_default
+api_limit_max = $limit_max
 enabled_backends = fs:file
 # must equal [oslo_policy] enforce_new_defaults, or glance-api refuses to start
 enforce_secure_rbac = $gl_new

@@ -1,6 +1,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
-import type { Got, RequestError } from "got" with { "resolution-mode": "import" };
+// got's types stay inside this file: no published declaration may name one (got's own declarations
+// fail to compile in a `pulumi new typescript` project; test/types/published-types.test.ts).
+import type { Got } from "got" with { "resolution-mode": "import" };
 import { ImageMembersError } from "./errors";
 
 /**
@@ -106,7 +108,7 @@ export function displayUrl(url: string): string {
 
 const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL|EPROTO/;
 
-export function networkError(request: HttpRequest, error: RequestError | Error, attempts: number): ImageMembersError {
+export function networkError(request: HttpRequest, error: Error, attempts: number): ImageMembersError {
   const code = (error as { code?: string }).code ?? "error";
   const url = displayUrl(request.url);
   const tls = tlsCodes.test(code);

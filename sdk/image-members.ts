@@ -15,7 +15,7 @@ export const imageUrl = (endpoint: string, imageId: string) => `${endpoint}/v2/i
 export const membersUrl = (endpoint: string, imageId: string) => `${imageUrl(endpoint, imageId)}/members`;
 export const memberUrl = (endpoint: string, imageId: string, memberId: string) => `${membersUrl(endpoint, imageId)}/${enc(memberId)}`;
 
-export type Operation = "listMembers" | "getMember" | "createMember" | "deleteMember" | "updateMemberStatus" | "getImage";
+export type Operation = "listMembers" | "getMember" | "createMember" | "deleteMember" | "updateMemberStatus" | "getImage" | "listImages";
 
 /** The success status of each call (Glance api-ref, "Image members"): create answers 200, not 201. */
 export const expectedStatus: Record<Operation, number> = {
@@ -25,6 +25,7 @@ export const expectedStatus: Record<Operation, number> = {
   deleteMember: 204,
   updateMemberStatus: 200,
   getImage: 200,
+  listImages: 200,
 };
 
 interface MemberBody {
@@ -69,6 +70,11 @@ export interface FailureContext {
 /** What to do about a failed call; Glance's wording differs between policy modes, so only the status counts. */
 export function hintFor(status: number, ctx: FailureContext): string | undefined {
   const { operation: op, imageId, memberId, projectId } = ctx;
+  if (op === "listImages") {
+    if (status === 403) return `this credential's project (${projectId}) may not list images: it needs a role such as reader or member on the project`;
+    if (status === 401) return "the token was refused twice: check that Keystone and Glance agree (same Keystone, clocks in sync)";
+    return undefined;
+  }
   switch (status) {
     case 401:
       return "the token was refused twice: check that Keystone and Glance agree (same Keystone, clocks in sync)";

@@ -1,14 +1,18 @@
-import { ImageMembersError } from "./errors";
+import { ImageMembersError, isHttpError } from "./errors";
 import { displayUrl, send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
 import {
   expectedStatus, httpError, imageUrl, memberUrl, membersUrl, parseJson, toImage, toMember, type FailureContext, type Operation,
 } from "./image-members";
 import { authenticate, credentialKey, imageEndpointFromCatalog, SessionCache, type Session } from "./keystone";
 import { resolveCloud, type ResolvedCloud, type StackConfig } from "./settings";
-import type { CloudOptions, Image, ImageService, Member, MemberStatus } from "./types";
+import { allPages, checkSharedFilter, joinLists, listsFor, parsePage, sharedImagesUrl, type ImageRecord, type ListStatus } from "./shared-images";
+import type { CloudOptions, Image, ImageService, Member, MemberStatus, SharedImage, SharedImageFilter } from "./types";
 import { assertId, assertStatus } from "./validation";
 
-/** Knobs that are not part of the public options: for the provider and for tests. */
+/**
+ * Knobs that are not part of the public options: for the provider and for tests.
+ * @internal (left out of the published declarations: `stripInternal`)
+ */
 export interface OpenOptions {
   /** Stack config as the provider's `configure()` saw it (namespaced keys). */
   stackConfig?: StackConfig;
@@ -21,7 +25,7 @@ export interface OpenOptions {
 // One token per credential set for the whole process.
 const sessions = new SessionCache();
 
-/** Drops every cached token: for tests that simulate a fresh process. */
+/** Drops every cached token: for tests that simulate a fresh process. @internal */
 export function forgetTokens(): void {
   sessions.clear();
 }
@@ -41,6 +45,9 @@ function warnInsecure(cloud: ResolvedCloud): void {
  * const glance = await openImageService({ cloud: "producer" });
  * await glance.createMember(imageId, consumerProjectId);
  */
+export function openImageService(options?: CloudOptions): Promise<ImageService>;
+/** With the provider's and the tests' knobs. @internal */
+export function openImageService(options: CloudOptions | undefined, open: OpenOptions): Promise<ImageService>;
 export async function openImageService(options: CloudOptions = {}, open: OpenOptions = {}): Promise<ImageService> {
   const cloud = resolveCloud(options, open.stackConfig ?? {}, open.env ?? process.env);
   if (cloud.insecure) warnInsecure(cloud);
@@ -121,6 +128,25 @@ class GlanceImageService implements ImageService {
     const url = imageUrl(this.endpoint, imageId);
     const res = await this.call("getImage", { method: "GET", url }, { imageId });
     return toImage(parseJson(res, "GET", url));
+  }
+
+  async listSharedImages(filter?: SharedImageFilter): Promise<SharedImage[]> {
+    const f = checkSharedFilter(filter);
+    const statuses = listsFor(f.memberStatus);
+    const lists = await Promise.all(statuses.map((status) => allPages(
+      (marker) => sharedImagesUrl(this.endpoint, f, status, marker),
+      async (url) => {
+        try {
+          const res = await this.call("listImages", { method: "GET", url }, { imageId: "" });
+          return { page: parsePage(res, url) };
+        } catch (e) {
+          // the marker's image was deleted between two pages: Glance answers 400
+          if (isHttpError(e, 400) && new URL(url).searchParams.has("marker")) return { markerGone: true };
+          throw e;
+        }
+      },
+    )));
+    return joinLists(this.projectId, f, new Map<ListStatus, ImageRecord[]>(statuses.map((s, i) => [s, lists[i]!])));
   }
 
   /** Sends with the session's token, re-authenticates once on 401, and maps unexpected statuses to errors. */

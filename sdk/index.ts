@@ -3,3 +3,4 @@ export type { CloudOptions, Image, ImageService, Member } from "./types";
 export { openImageService } from "./image-service";
 export { ImageMembersError, isHttpError, isImageMembersError } from "./errors";
 export type { ErrorCode } from "./errors";
+export type { SharedImage, SharedImageFilter } from "./types";

@@ -72,4 +72,35 @@ export interface ImageService {
   deleteMember(imageId: string, memberId: string): Promise<void>;
   updateMemberStatus(imageId: string, memberId: string, status: MemberStatus): Promise<Member>;
   getImage(imageId: string): Promise<Image>;
+  /**
+   * The images other projects share with this credential's project, each with this project's member
+   * status (never the project's own images). Follows every page of Glance's image list: the requests
+   * are bounded by pages, never one per image (one paged list per member status when the status is
+   * wanted). `memberStatus` defaults to `all`; `owners` keeps only those owners' images; `tags`
+   * keeps images that carry every tag listed.
+   */
+  listSharedImages(filter?: SharedImageFilter): Promise<SharedImage[]>;
+}
+
+/** What `listSharedImages` keeps. */
+export interface SharedImageFilter {
+  /** Project ids of the owners whose shares to list; default: every owner. */
+  owners?: string[];
+  /** Only images this project has given this status; default `all`. */
+  memberStatus?: MemberStatus | "all";
+  /** Only images carrying every one of these tags. */
+  tags?: string[];
+}
+
+/** An image another project shares with this credential's project. */
+export interface SharedImage {
+  imageId: string;
+  name?: string;
+  /** The project that owns (and shares) the image. */
+  owner: string;
+  /** This project's member status. */
+  memberStatus: MemberStatus;
+  tags: string[];
+  /** When the image was created. */
+  createdAt: string;
 }

@@ -4,9 +4,9 @@
 // host and the file backend cost by themselves (time, plugin memory, checkpoint writes).
 //
 // scripts/bench/benchmark.ts copies this file into the program directory and the program loads it
-// from there with plain require (never through a test runner's transform), so Pulumi serializes the
-// object below by value into each resource's `__provider`: its functions capture nothing.
-exports.noopProvider = {
+// from there with plain require (never through a test runner's transform); Pulumi serializes the
+// provider object by value into each resource's `__provider`: its functions capture nothing.
+const noopProvider = {
   async diff() {
     return { changes: false };
   },
@@ -17,4 +17,10 @@ exports.noopProvider = {
     return { id, props };
   },
   async delete() {},
+};
+
+/** Declares `count` no-op resources (type pulumi-nodejs:dynamic/bench:Noop) with `pulumi`, the
+ *  program's @pulumi/pulumi. */
+exports.declareNoops = (pulumi, count) => {
+  for (let i = 0; i < count; i++) new pulumi.dynamic.Resource(noopProvider, `noop-${i}`, { index: i }, undefined, "bench", "Noop");
 };

@@ -17,7 +17,7 @@ export interface CheckpointStats {
 }
 
 export interface CheckpointWatch {
-  /** Stops watching (after letting pending events arrive). */
+  /** Stops watching (after letting pending events arrive); later calls return the same result. */
   stop(): Promise<CheckpointStats>;
 }
 
@@ -43,12 +43,13 @@ export function watchCheckpoints(statePath: string): CheckpointWatch {
       bytesWritten += sizeOf(statePath);
     }
   });
+  let stopped: Promise<CheckpointStats> | undefined;
   return {
-    async stop() {
-      await new Promise((r) => setTimeout(r, 100));
-      watcher.close();
-      return { writes, finalBytes: sizeOf(statePath), bytesWritten };
-    },
+    stop: () =>
+      (stopped ??= new Promise<void>((r) => setTimeout(r, 100)).then(() => {
+        watcher.close();
+        return { writes, finalBytes: sizeOf(statePath), bytesWritten };
+      })),
   };
 }
 

@@ -91,6 +91,8 @@ export interface CaseOptions {
 }
 
 export interface CaseResult {
+  /** The case's own stack (its state holds what the up left). */
+  stack: PulumiStack<Pkg>;
   result: RunResult;
   /** The resources' errors, as `<type> (<name>): error: <message>` (test/support/cli-output.ts). */
   errors: string[];
@@ -177,7 +179,13 @@ export class Rig {
   }
 
   /** `pulumi up` that must fail; see the file comment for what is checked on the way. */
-  async failingUp(program: CaseProgram, opts: CaseOptions = {}): Promise<CaseResult> {
+  async failingUp(caseProgram: CaseProgram, opts: CaseOptions = {}): Promise<CaseResult> {
+    // the program's value is not the stack's outputs: a resource returned as one (`(pkg) => new
+    // pkg.X(...)`) keeps the program waiting for outputs the failed resource never gets, after the CLI
+    // has exited, and its runtime's handlers then report a later program's exception once more each
+    const program = (pkg: Pkg) => {
+      caseProgram(pkg);
+    };
     const images = opts.images ?? [{ id: this.image, owner: "producer" }];
     const before = await Promise.all(images.map((i) => this.members(i)));
     const stack = await this.newStack(opts.config ?? { "openstack:cloud": "producer" }, opts.env ?? { OS_CLIENT_CONFIG_FILE: this.cloudsFile });
@@ -189,17 +197,22 @@ export class Rig {
     const seen = (p: FaultProxy) => p.log().map((e) => `${e.method} ${e.path} ${e.clientSaw ?? e.error ?? "?"}`);
     const keystone = seen(this.keystone);
     const glance = seen(this.glance);
-    if (process.env.DEBUG_CASE) console.log("DEBUG", JSON.stringify({ stdout: result.stdout, stderr: result.stderr, errors: result.errors, steps: result.steps }, null, 1));
     expect(result.ok).toBe(false);
     expect(result.exitCode).toBe(1);
     // every error the CLI printed is a resource's or its own closing one
     const errors = resourceErrors(result);
     const closing = closingErrors(result);
     expect(errors.length + closing.length).toBe(result.errors.length);
-    // and the CLI's Diagnostics section lists each under its resource
+    // and the CLI's Diagnostics section lists them under their resource, once per resource, in the
+    // order printed, every line of a message indented under its `error:`
+    const section = result.stdout.slice(result.stdout.indexOf("\nDiagnostics:\n"));
+    const byResource = new Map<string, string[]>();
     for (const e of errors) {
-      const [, type, name, message] = /^(\S+) \((.+?)\): error: (.*)/s.exec(e)!;
-      expect(result.stdout).toContain(`  ${type} (${name}):\n    error: ${message.split("\n")[0]}`);
+      const [, header, message] = /^(\S+ \(.+?\)): error: (.*)$/s.exec(e)!;
+      byResource.set(header, [...(byResource.get(header) ?? []), message]);
+    }
+    for (const [header, messages] of byResource) {
+      expect(section).toContain(`\n  ${header}:\n${messages.map((msg) => `    error: ${msg.split("\n").join("\n    ")}\n`).join("")}`);
     }
     // nothing half-done: no resource of this package in the state, no member added or changed
     const recorded = stack.resources().filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
@@ -210,7 +223,7 @@ export class Rig {
       expect(preview.exitCode, "preview's exit code").toBe(1);
       expect([resourceErrors(preview), closingErrors(preview)]).toEqual([errors, closing]);
     }
-    return { result, errors, closing, keystone, glance, plugins };
+    return { stack, result, errors, closing, keystone, glance, plugins };
   }
 
   async stop(): Promise<void> {

@@ -34,6 +34,8 @@ async function refused(program: (pkg: Pkg) => unknown): Promise<string[]> {
   expect({ keystone: r.keystone, glance: r.glance }).toEqual({ keystone: [], glance: [] });
   // no step ran: the failure is the check's, reported before any create
   expect(r.result.steps.filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/"))).toEqual([]);
+  // the CLI adds no error of its own after a failed check (no `update failed`: no step ran)
+  expect(r.closing).toEqual([]);
   return r.errors;
 }
 
@@ -115,9 +117,18 @@ describe("ImageMember", () => {
     );
   });
 
-  it("ImageShare listing a member twice fails the program before any resource", async () => {
+  it("ImageShare listing a member twice fails the program before any member", async () => {
     const r = await rig.failingUp((pkg) => new pkg.ImageShare("s", { imageId: rig.image, memberIds: ["p1", "p2", "p1"] }));
-    expect(r.errors).toEqual(["Running program '<function program>' failed with an unhandled exception:\nImageShare s: memberIds lists p1 more than once"]);
+    // the CLI reports a program's exception on no resource (its display lists it under the stack):
+    // "Unhandled exception: <stack trace>", then the error's message alone
+    expect(r.errors).toEqual([]);
+    expect(r.closing).toHaveLength(2);
+    expect(r.closing[0]).toMatch(/^Unhandled exception: Error: ImageShare s: memberIds lists p1 more than once\n {4}at new ImageShare \(/);
+    expect(r.closing[1]).toBe("ImageShare s: memberIds lists p1 more than once");
+    // the component registered itself before it checked memberIds: the state holds it and the stack, no member
+    expect(r.stack.resources().map((res) => res.type)).toEqual(["pulumi:pulumi:Stack", "image-members:index:ImageShare"]);
+    expect(r.result.summary).toEqual({ create: 2 });
+    expect(r.plugins).toEqual([]); // no custom resource: the CLI started no plugin
     expect({ keystone: r.keystone, glance: r.glance }).toEqual({ keystone: [], glance: [] });
   });
 });
@@ -190,12 +201,21 @@ describe("the leak check these tests end with", () => {
     const empty = await stack.exportState();
     const note = { urn: stack.urn("test:index:Note", "planted"), type: "test:index:Note", custom: false, inputs: { note: planted }, outputs: {} };
     await stack.importState({ ...empty, resources: [...(empty.resources ?? []), note] });
-    const run = await stack.preview((pkg) => new pkg.ImageMember("m", { imageId: rig.image, memberId: `${planted}/x` }), { allowFailure: true });
+    const program = (pkg: Pkg) => {
+      new pkg.ImageMember("m", { imageId: rig.image, memberId: `${planted}/x` });
+    };
+    const run = await stack.preview(program, { allowFailure: true });
     const found = findLeaks({ stacks: [stack], results: [run], errors: [new Error(`boom ${planted}`)] }, ["not-there", planted]);
+    // the preview failed at the check, with the planted value in its message
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([`${IM} resource 'm': property memberId value {${planted}/x} has a problem: "${planted}/x" must not contain "/": ${MEMBER_FIX}`]);
     expect(found).toEqual([
       `state file ${stack.statePath} contains secret #1`,
       "result #0 (preview): message contains secret #1",
       "result #0 (preview): errors contains secret #1",
+      // the CLI prints the check failure and writes it to its engine events too
+      "result #0 (preview): output contains secret #1",
+      "result #0 (preview): engine events contains secret #1",
       "error #0 contains secret #1",
     ]);
     expect(found.join("\n")).not.toContain(planted);

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia } from "../../harness/fault-proxy";
-import { addMemberRaw, createImage, session } from "../../harness/images";
+import { addMemberRaw, createImage, getMemberRaw, session, setMemberStatusRaw } from "../../harness/images";
+import { diagnostics } from "../support/cli-output";
 import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type CaseOptions, type CaseProgram, type CaseResult, type Pkg } from "./harness";
 
 /**
@@ -10,8 +11,9 @@ import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type CaseOptions, t
  * nothing lands in the state, no member of any image involved changes, and the counting proxies in
  * front of Keystone and Glance show exactly which requests the up's one plugin process sent: none when
  * the settings are wrong, one refused token request for wrong credentials, one refused Glance call
- * (and no retry) when Glance says no. No password, application-credential secret or token appears in
- * anything the stack wrote, the CLI's or the plugin's output, its events or any message.
+ * (and no retry) when Glance says no, and one read of the membership a create met (409), which it
+ * takes over only when nobody has answered it. No password, application-credential secret or token
+ * appears in anything the stack wrote, the CLI's or the plugin's output, its events or any message.
  */
 let rig: Rig;
 /** An application credential of the producer's user, made for these tests (deleted afterwards). */
@@ -59,6 +61,16 @@ const member = (args: Record<string, unknown> = {}) => (pkg: Pkg) => {
   new pkg.ImageMember("m", { imageId: rig.image, memberId: "new-member", ...args } as never);
 };
 const m = (message: string) => stepError(IM, "m", message);
+/** The refusal of a create that met a membership it may not take over (`state`: `<status> since <updated_at>`). */
+const alreadyShared = (image: string, memberId: string, state: string) =>
+  `ImageMember: image ${image} is already shared with project ${memberId} (a membership this stack did not create, ${state}) — ` +
+  "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)";
+/** A membership as Glance's API returns it. */
+interface GlanceMember {
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
 const keystoneUrl = () => `${rig.keystone.url}/v3`;
 
 describe("clouds.yaml", () => {
@@ -244,11 +256,55 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
     expect(r.glance).toEqual([`POST ${membersPath(image)} 404`]);
   });
 
-  it("a membership that exists already, without adoptExisting", async () => {
-    const r = await failingUp(member({ memberId: "existing-member" }));
-    expect(r.errors).toEqual([m(`ImageMember: image ${rig.image} is already shared with project existing-member (a membership this stack did not create) — ` +
-      "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)")]);
-    expect(r.glance).toEqual([`POST ${membersPath(rig.image)} 409`]);
+  it("a membership that exists already and that its consumer answered, without adoptExisting", async () => {
+    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-answered" });
+    const consumer = rig.cloud.projects.consumer;
+    expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
+    expect((await setMemberStatusRaw(rig.cloud.cloudsFile, "consumer", image, consumer, "rejected")).status).toBe(200);
+    const answered = (await getMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).body as GlanceMember;
+    expect(answered.status).toBe("rejected");
+    const r = await failingUp(member({ imageId: image, memberId: consumer }), { images: [{ id: image, owner: "producer" }] });
+    expect(r.errors).toEqual([m(alreadyShared(image, consumer, `rejected since ${answered.updated_at}`))]);
+    // the create's POST, then one look at the membership it met
+    expect(r.glance).toEqual([`POST ${membersPath(image)} 409`, `GET ${membersPath(image)}/${consumer} 200`]);
+  });
+
+  it("a membership nobody answered (what a killed up leaves): adoptExisting false refuses it; unset, the create takes it over with a warning", async () => {
+    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-unanswered" });
+    const consumer = rig.cloud.projects.consumer;
+    expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
+    const made = (await getMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).body as GlanceMember;
+    expect([made.status, made.updated_at]).toEqual(["pending", made.created_at]);
+    const images = [{ id: image, owner: "producer" as const }];
+
+    const refused = await failingUp(member({ imageId: image, memberId: consumer, adoptExisting: false }), { images });
+    expect(refused.errors).toEqual([m(alreadyShared(image, consumer, `pending since ${made.updated_at}`))]);
+    expect(refused.glance).toEqual([`POST ${membersPath(image)} 409`, `GET ${membersPath(image)}/${consumer} 200`]);
+
+    const stack = await rig.newStack({ "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: rig.cloudsFile });
+    const program = member({ imageId: image, memberId: consumer });
+    rig.keystone.reset();
+    rig.glance.reset();
+    const up = rig.leaks.result(await stack.up(program));
+    expect(up.summary).toEqual({ create: 2 });
+    expect(up.plugins, "plugin processes of the up").toHaveLength(1);
+    expect(rig.keystone.log().map((e) => `${e.method} ${e.path} ${e.clientSaw}`)).toEqual([`POST ${TOKENS} 201`]);
+    expect(rig.glance.log().map((e) => `${e.method} ${e.path} ${e.clientSaw}`)).toEqual([`POST ${membersPath(image)} 409`, `GET ${membersPath(image)}/${consumer} 200`]);
+    const warning = `ImageMember: took over the membership of project ${consumer} in image ${image}, created ${made.created_at} and never answered: ` +
+      "what a `pulumi up` of this stack that was killed mid-create leaves behind. If another stack manages it, remove it from one of " +
+      "them; set adoptExisting: false to refuse such memberships instead.";
+    // the CLI does not get it as a warning of the resource: the plugin has no engine to log to, so
+    // @pulumi/pulumi writes `warning: [runtime] <message>` on the plugin's stderr, which the CLI turns
+    // into a diagnostic of severity info#err without a URN and lists under the stack
+    expect(diagnostics(up)).toEqual([{ severity: "info#err", urn: undefined, message: `warning: [runtime] ${warning}` }]);
+    expect(up.stdout).toContain(`Diagnostics:\n  pulumi:pulumi:Stack (${stack.project}-${stack.stackName}):\n    warning: [runtime] ${warning}\n`);
+    // the state holds the membership as Glance has it; Glance still has it, unanswered
+    const recorded = stack.resource("m");
+    expect([recorded?.id, recorded?.outputs.createdAt]).toEqual([`${image}/${consumer}`, made.created_at]);
+    expect(await rig.members({ id: image, owner: "producer" })).toEqual([`${consumer}:pending`]);
+    rig.leaks.result(await stack.preview(program, { refresh: true, expectNoChanges: true }));
+    rig.leaks.result(await stack.destroy());
+    expect(await rig.members({ id: image, owner: "producer" })).toEqual([]);
   });
 
   it("a consumer adding a member to the producer's image (which it cannot see)", async () => {

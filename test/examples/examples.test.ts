@@ -9,7 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
+import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
@@ -126,6 +126,44 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     await producer.destroy();
   }, 300_000);
 
+  it("acceptFrom accepts what a trusted owner shares, by name and tag, without image ids; the outsider's look-alike is left pending", async () => {
+    const c = consumer.project;
+    // a tag of this run only: the suite's other tests share images with the consumer too
+    const tag = `examples-${Date.now().toString(36)}`;
+    const made = async (entry: string, name: string) => {
+      const id = await createImage(cloud.cloudsFile, entry, { visibility: "shared", name, tags: [tag] });
+      expect((await addMemberRaw(cloud.cloudsFile, entry, id, cloud.projects.consumer)).status).toBe(200);
+      return id;
+    };
+    const [a, b, other, outsiders] = [await made("producer", "golden-a"), await made("producer", "golden-b"), await made("producer", "silver"), await made("outsider", "golden-o")];
+    const status = (entry: string, id: string) => memberStatus(cloud, entry, id);
+    try {
+      // pulumi config set --path 'acceptFrom.owners[0]' …; --path 'acceptFrom.nameMatch' 'golden-*'; --path 'acceptFrom.tags[0]' …
+      const eng = await stackIn(consumerDir, c, "by-owner", {
+        [`${c}:cloud`]: "consumer",
+        [`${c}:acceptFrom.owners[0]`]: cloud.projects.producer,
+        [`${c}:acceptFrom.nameMatch`]: "golden-*",
+        [`${c}:acceptFrom.tags[0]`]: tag,
+      });
+      const up = await eng.up(program);
+      const ids = [a, b].sort();
+      expect(changed(up).sort()).toEqual([
+        `create pulumi:pulumi:Stack ${c}-by-owner`,
+        "create image-members:index:AcceptShares accept-from",
+        ...ids.map((id) => `create ${ACCEPTANCE} accept-from-${id}`),
+      ].sort());
+      expect(up.outputs).toEqual({ accepted: ids, statuses: { [a]: "accepted", [b]: "accepted" } });
+      expect([await status("producer", a), await status("producer", b), await status("producer", other), await status("outsider", outsiders)])
+        .toEqual(["accepted", "accepted", "pending", "pending"]);
+      expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+      await eng.refresh({ previewOnly: true, expectNoChanges: true });
+      expect((await eng.destroy()).summary).toEqual({ delete: 4 });
+      expect([await status("producer", a), await status("producer", b)]).toEqual(["rejected", "rejected"]);
+    } finally {
+      for (const [entry, id] of [["producer", a], ["producer", b], ["producer", other], ["outsider", outsiders]] as const) await deleteImage(cloud.cloudsFile, entry, id);
+    }
+  }, 300_000);
+
   it("config mistakes stop the program with a message naming the key", async () => {
     const p = producer.project;
     const c = consumer.project;
@@ -136,5 +174,17 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     const bad = await (await stackIn(consumerDir, c, "bad", { [`${c}:images[0].image`]: "typo" })).preview(program, { allowFailure: true });
     expect(bad.exitCode).toBe(1);
     expect(bad.message).toContain(`config ${c}:images[0] needs imageId`);
+
+    const none = await (await stackIn(consumerDir, c, "none", { [`${c}:cloud`]: "consumer" })).preview(program, { allowFailure: true });
+    expect(none.exitCode).toBe(1);
+    expect(none.message).toContain(`set ${c}:images (the ids of images to accept) or ${c}:acceptFrom (the owners whose shares to accept)`);
+
+    const noOwners = await (await stackIn(consumerDir, c, "no-owners", { [`${c}:acceptFrom.nameMatch`]: "golden-*" })).preview(program, { allowFailure: true });
+    expect(noOwners.exitCode).toBe(1);
+    expect(noOwners.message).toContain(`config ${c}:acceptFrom needs owners (a list of project ids)`);
+
+    const emptyOwner = await (await stackIn(consumerDir, c, "empty-owner", { [`${c}:acceptFrom.owners[0]`]: "" })).preview(program, { allowFailure: true });
+    expect(emptyOwner.exitCode).toBe(1);
+    expect(emptyOwner.message).toContain('AcceptShares "accept-from": owners[0] must not be empty (a project id)');
   }, 120_000);
 });

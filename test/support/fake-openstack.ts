@@ -33,6 +33,16 @@ export interface FakeMember {
   updated_at: string;
 }
 
+export interface FakeImage {
+  id: string;
+  owner: string;
+  visibility: string;
+  status: string;
+  name?: string;
+  tags?: string[];
+  created_at?: string;
+}
+
 export const PROJECT_ID = "0123456789abcdef0123456789abcdef";
 
 export class FakeOpenStack {
@@ -40,7 +50,12 @@ export class FakeOpenStack {
   readonly unmatched: RecordedRequest[] = [];
   /** image id -> members */
   readonly members = new Map<string, FakeMember[]>();
-  readonly images = new Map<string, { id: string; owner: string; visibility: string; status: string; name?: string }>();
+  readonly images = new Map<string, FakeImage>();
+  /** Glance's `api_limit_max` and `limit_param_default` for `GET /v2/images`. */
+  imageListLimitMax = 1000;
+  imageListLimitDefault = 25;
+  /** Called with the query of each `GET /v2/images` before it is answered (to change images between pages). */
+  beforeImageList?: (query: URLSearchParams) => void;
   /** Tokens issued, in order; a token is valid until `revoke` or its expiry. */
   readonly tokens: string[] = [];
   readonly revoked = new Set<string>();
@@ -91,6 +106,13 @@ export class FakeOpenStack {
   addImage(id: string, visibility = "shared", owner = this.projectId): void {
     this.images.set(id, { id, owner, visibility, status: "active" });
     this.members.set(id, this.members.get(id) ?? []);
+  }
+
+  /** An image of `owner` shared with the credential's project (`projectId`), with that member status. */
+  addSharedImage(id: string, options: { owner: string; status?: FakeMember["status"]; name?: string; tags?: string[]; createdAt?: string }): void {
+    const createdAt = options.createdAt ?? new Date(Date.UTC(2026, 0, 1) + this.images.size * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    this.images.set(id, { id, owner: options.owner, visibility: "shared", status: "active", name: options.name, tags: options.tags ?? [], created_at: createdAt });
+    this.members.set(id, [{ image_id: id, member_id: this.projectId, status: options.status ?? "pending", created_at: createdAt, updated_at: createdAt }]);
   }
 
   async close(): Promise<void> {
@@ -166,6 +188,45 @@ export class FakeOpenStack {
     const ids = (path: string, re: RegExp) => re.exec(path)!.slice(1).map(decodeURIComponent);
     const authed = (h: Handler): Handler => (req, s) => (this.validToken(req) ? h(req, s) : glanceError(401, "This server could not verify that you are authorized"));
 
+    // GET /v2/images as Glance 25 answers it: the project's own images, public and community ones, and
+    // shared ones it is a member of with `member_status` (default accepted); `visibility`, `owner`,
+    // repeated `tag`; sorted by created_at desc, id desc; paged by `limit` (capped) and `marker`
+    // (400 when its image is gone); a `next` link whenever a page is full, whose query keeps one `tag` only.
+    this.on("GET", /^\/image\/[^/]+\/[^/]+\/v2\/images$/, authed((req) => {
+      const url = new URL(req.path, "http://fake");
+      const q = url.searchParams;
+      this.beforeImageList?.(q);
+      const status = q.get("member_status") ?? "accepted";
+      if (!["accepted", "pending", "rejected", "all"].includes(status)) return glanceError(400, `Invalid status value: ${status}`);
+      const visibility = q.get("visibility");
+      const owner = q.get("owner");
+      const tags = q.getAll("tag");
+      const limit = Math.min(this.imageListLimitMax, q.has("limit") ? Number(q.get("limit")) : this.imageListLimitDefault);
+      const listed = [...this.images.values()].filter((img) => {
+        const mine = img.owner === this.projectId;
+        const membership = this.members.get(img.id)?.find((m) => m.member_id === this.projectId);
+        const asMember = img.visibility === "shared" && membership !== undefined && (status === "all" || membership.status === status);
+        if (!(mine || asMember || img.visibility === "public" || img.visibility === "community")) return false;
+        if (visibility && img.visibility !== visibility) return false;
+        if (owner && img.owner !== owner) return false;
+        return tags.every((t) => (img.tags ?? []).includes(t));
+      }).sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || b.id.localeCompare(a.id));
+      let start = 0;
+      const marker = q.get("marker");
+      if (marker !== null) {
+        const i = listed.findIndex((img) => img.id === marker);
+        if (i < 0) return glanceError(400, `Image ${marker} could not be found.`);
+        start = i + 1;
+      }
+      const page = listed.slice(start, start + limit);
+      const body: Record<string, unknown> = { images: page.map((img) => ({ ...img, tags: img.tags ?? [] })), first: "/v2/images", schema: "/v2/schemas/images" };
+      if (page.length > 0 && page.length === limit) {
+        const params = Object.fromEntries(q); // one value per key, as Glance's dict(request.params)
+        params.marker = page[page.length - 1]!.id;
+        body.next = `/v2/images?${new URLSearchParams(params)}`;
+      }
+      return { status: 200, body };
+    }));
     this.on("GET", image, authed((req) => {
       const [id] = ids(req.path, image);
       const img = this.images.get(id!);
