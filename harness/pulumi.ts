@@ -371,6 +371,9 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
   // The program keeps running when the CLI stops early (a failed check): close() waits for it, so
   // its last calls cannot land in the next command's run (the runtime's state is per process).
   let running: Promise<unknown> | undefined;
+  // A run whose program waits on a resource the engine gave up on never ends, and keeps the
+  // uncaught-error handlers it added: close() removes them, so they cannot report a later run's errors.
+  const handlersBefore = new Set([...process.listeners("uncaughtException"), ...process.listeners("unhandledRejection")]);
   const language = new LanguageServer(() => (running = program()));
   server.addService(langrpc.LanguageRuntimeService, language);
   const port: number = await new Promise((resolve, reject) =>
@@ -382,6 +385,8 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([running?.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 30_000)))]);
       clearTimeout(timer);
+      for (const l of process.listeners("uncaughtException")) if (!handlersBefore.has(l)) process.off("uncaughtException", l);
+      for (const l of process.listeners("unhandledRejection")) if (!handlersBefore.has(l)) process.off("unhandledRejection", l);
       language.onPulumiExit(hasError);
       server.forceShutdown();
     },

@@ -117,7 +117,8 @@ function mayTakeOver(adoptExisting: boolean | undefined, member: Member): boolea
   return member.status === "pending" && member.updatedAt === member.createdAt;
 }
 
-/** A warning on the CLI's output (the plugin host forwards `@pulumi/pulumi`'s log to the engine). */
+/** A warning on the CLI's output: the plugin host has no engine connection, so `@pulumi/pulumi`'s
+ *  log writes `warning: [runtime] …` to the plugin's stderr, which the CLI shows under the stack. */
 async function warn(message: string): Promise<void> {
   await pulumi.log.warn(message);
 }
