@@ -20,6 +20,8 @@ import { checkId } from "./validation";
  * - a page holding exactly `limit` images has a `next` link even when it was the last one (one
  *   more, empty, page).
  * - a marker whose image was deleted between two pages is a 400: the list starts again.
+ * - for a credential with the admin role, `member_status` filters nothing (every shared image of the
+ *   cloud is in every list): an image in both the pending and the rejected list is refused as such.
  */
 
 /** Images per page asked for; Glance caps it at its `api_limit_max` (1000 by default). */
@@ -156,7 +158,18 @@ export function listsFor(status: ListStatus): ListStatus[] {
 /** Joins the lists into shared images: not the project's own, of the owners asked for, with a status. */
 export function joinLists(projectId: string, filter: SharedFilter, lists: Map<ListStatus, ImageRecord[]>): SharedImage[] {
   const statusOf = new Map<string, MemberStatus>();
-  for (const s of ["rejected", "pending"] as const) for (const image of lists.get(s) ?? []) statusOf.set(image.id, s);
+  for (const s of ["rejected", "pending"] as const) {
+    for (const image of lists.get(s) ?? []) {
+      if (statusOf.has(image.id) && image.owner !== projectId) {
+        // Glance filters by member status only for regular users: an admin sees every shared image in every list
+        throw new ImageMembersError("ERR_HTTP", `GET /v2/images listed image ${image.id} as both pending and rejected for project ${projectId}`, {
+          hint: "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed",
+          method: "GET", path: "/v2/images",
+        });
+      }
+      statusOf.set(image.id, s);
+    }
+  }
   const base = lists.get(filter.memberStatus) ?? [];
   const owners = filter.owners ? new Set(filter.owners) : undefined;
   const out: SharedImage[] = [];

@@ -138,6 +138,16 @@ describe("listSharedImages", () => {
     });
   });
 
+  test("an admin credential, to which Glance lists every shared image whatever member_status says, is refused rather than guessed", async ({ fake, open }) => {
+    fake.addSharedImage("someone-elses", { owner: OWNER_A, status: "pending" });
+    fake.members.get("someone-elses")!.length = 0; // not a member at all: as Glance answers an admin
+    fake.on("GET", /\/v2\/images$/, () => ({ status: 200, body: { images: [{ id: "someone-elses", owner: OWNER_A, tags: [] }] } }));
+    const glance = await open();
+    await expect(glance.listSharedImages()).rejects.toMatchObject({
+      code: "ERR_HTTP", hint: expect.stringContaining("Glance ignores member_status for credentials with the admin role"),
+    });
+  });
+
   test("a refused list says which role is missing", async ({ fake, open }) => {
     fake.on("GET", /\/v2\/images$/, () => ({ status: 403, body: { message: "You are not authorized to complete get_images action.<br /><br />" } }));
     const glance = await open();
