@@ -1,7 +1,7 @@
 // Program directories, "as users get it": the package is packed with `npm pack`, and the tarball is installed with
 // `npm install --no-save --prefer-offline`, together with the repo's `@pulumi/pulumi` version, into a
-// git-ignored program directory under test/.work/. The emulator then loads `@pulumi/pulumi` from that
-// directory, so program, package and emulator share one SDK copy and the package is a real directory
+// git-ignored program directory under test/.work/. The harness then loads `@pulumi/pulumi` from that
+// directory, so program, package and harness share one SDK copy and the package is a real directory
 // under node_modules (a symlinked install would be serialized by value; see the packaging rule).
 //
 // Cost control: packing and installing happen once per package *content* (a hash of what `npm pack`

@@ -770,7 +770,7 @@ export function formatReport(results: BenchResults): string {
   const { meta } = results;
   const head = [
     "operation", "method", "median s", "ms/member", "members/s", "thpt/raw",
-    "token", "POST", "GET1", "GETlist", "PUT", "DELETE", "other", "failed", "plugins", "plugin RSS MB", "ckpt writes", "ckpt MB",
+    "token", "POST", "GET1", "GETlist", "PUT", "DELETE", "other", "failed", "plugins", "plugin RSS MiB", "ckpt writes", "ckpt MiB",
   ];
   const body = results.rows.map((r) => [
     r.operation,
@@ -842,11 +842,11 @@ export function formatReport(results: BenchResults): string {
   const ckpt = results.rows.filter((r) => r.timing === "command" && r.checkpointWrites !== undefined && r.operation !== "check");
   if (ckpt.length) {
     out.push(
-      "Checkpoints (file backend, the whole stack file after every step), median: " +
+      "Checkpoints (file backend: the whole stack file, when each step starts and when it ends), median: " +
         ckpt
           .map(
             (r) =>
-              `${r.method} ${r.operation} ${r.checkpointWrites} writes, ${mb(r.checkpointBytes)} MB at the end, ≈ ${mb(r.checkpointBytesWritten)} MB written` +
+              `${r.method} ${r.operation} ${r.checkpointWrites} writes, ${mb(r.checkpointBytes)} MiB at the end, ≈ ${mb(r.checkpointBytesWritten)} MiB written` +
               (r.skipCheckpointsMs !== undefined ? `, ${fmt(r.medianMs / 1000, 2)} s vs ${fmt(r.skipCheckpointsMs / 1000, 2)} s with PULUMI_SKIP_CHECKPOINTS=true` : ""),
           )
           .join("; ") +
