@@ -88,6 +88,9 @@ const defined = <T extends object>(o: T): T =>
 const str = (v: unknown): string | undefined =>
   v === undefined || v === null || v === "" ? undefined : typeof v === "string" ? v : String(v);
 
+const BOOL_TEXT = ["true", "1", "yes", "on", "false", "0", "no", "off"];
+const isBoolText = (v: string): boolean => BOOL_TEXT.includes(v.trim().toLowerCase());
+
 function bool(v: unknown, where: string): boolean | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   if (typeof v === "boolean") return v;
@@ -174,7 +177,9 @@ function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
   const a = (entry.auth ?? {}) as Record<string, unknown>;
   const s = (k: string) => str(a[k]);
   const describe = `clouds.yaml entry "${name}" (${file})`;
-  const verify = bool(entry.verify, `${describe}: verify`);
+  // openstacksdk's `verify`: true/false, or the path of a CA file to verify with (requests' convention)
+  const caPath = typeof entry.verify === "string" && !isBoolText(entry.verify) ? entry.verify : undefined;
+  const verify = caPath === undefined ? bool(entry.verify, `${describe}: verify`) : undefined;
   return {
     describe,
     credentials: defined({
@@ -191,8 +196,7 @@ function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
       region: str(entry.region_name),
       interface: str(entry.interface) ?? str(entry.endpoint_type),
       imageEndpoint: str(entry.image_endpoint_override),
-      // `verify: false` means do not check certificates; a string `verify` is a CA path (requests' convention)
-      cacertFile: str(entry.cacert) ?? (typeof entry.verify === "string" && verify === undefined ? entry.verify : undefined),
+      cacertFile: str(entry.cacert) ?? caPath,
       insecure: verify === undefined ? undefined : !verify,
       timeoutSeconds: seconds(entry.api_timeout, `${describe}: api_timeout`),
     }),

@@ -36,6 +36,18 @@ clouds:
     auth:
       auth_url: http://keystone.example:5000/v3
       username: someone
+  private-ca:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      application_credential_id: ac-id
+      application_credential_secret: ac-secret
+    verify: ${path.join(dir, "private-ca.pem")}
+  verify-text:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      application_credential_id: ac-id
+      application_credential_secret: ac-secret
+    verify: "no"
 `);
 write("secure.yaml", `
 clouds:
@@ -113,7 +125,7 @@ describe("missing pieces", () => {
   });
 
   it("an unknown cloud lists the entries there are", () => {
-    expect(() => resolveCloud({ cloud: "nope" }, {}, env)).toThrow(/has no cloud named "nope" \(it has: producer, appcred, incomplete\)/);
+    expect(() => resolveCloud({ cloud: "nope" }, {}, env)).toThrow(/has no cloud named "nope" \(it has: producer, appcred, incomplete, private-ca, verify-text\)/);
   });
 
   it("a missing clouds.yaml named by OS_CLIENT_CONFIG_FILE is an error, not a reason to look elsewhere", () => {
@@ -156,6 +168,18 @@ describe("settings, per key", () => {
     expect(resolveCloud({ cloud: "appcred" }, {}, env).insecure).toBe(true);
     expect(resolveCloud({ cloud: "appcred" }, { "openstack:insecure": "false" }, env).insecure).toBe(false);
     expect(resolveCloud({ cloud: "appcred", insecure: false }, { "openstack:insecure": "true" }, env).insecure).toBe(false);
+  });
+
+  it("verify: <path> in clouds.yaml is the CA file to verify with (openstacksdk's meaning); openstack:cacertFile wins over it", () => {
+    const ca = write("private-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    const other = write("other-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    const c = resolveCloud({ cloud: "private-ca" }, {}, env);
+    expect(c.cacertFile).toBe(ca);
+    expect(c.insecure).toBeFalsy();
+    expect(resolveCloud({ cloud: "private-ca" }, { "openstack:cacertFile": other }, env).cacertFile).toBe(other);
+    // a boolean written as text is still a boolean
+    expect(resolveCloud({ cloud: "verify-text" }, {}, env)).toMatchObject({ insecure: true });
+    expect(resolveCloud({ cloud: "verify-text" }, {}, env).cacertFile).toBeUndefined();
   });
 
   it("default to the public interface and a 30 s timeout", () => {
