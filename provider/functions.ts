@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { openImageService } from "../sdk/image-service";
 import type { StackConfig } from "../sdk/settings";
 import type { Member, MemberStatus, SharedImage } from "../sdk/types";
-import { stackConfigKeys } from "./context";
+import { stackConfigKeys } from "./stack-config";
 
 /**
  * Look-ups for programs. Dynamic providers cannot serve invokes, so these are plain calls through the

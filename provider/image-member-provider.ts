@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
-import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
+import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
+import { placementDiff, placementOf } from "./placement";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.

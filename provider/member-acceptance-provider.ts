@@ -2,7 +2,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ImageMembersError, isHttpError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
-import { findMember, membershipOf, placementDiff, placementOf, serviceFor, writing } from "./context";
+import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
+import { placementDiff, placementOf } from "./placement";
 
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).

@@ -6,12 +6,12 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { preloadHttpClient } from "../sdk/http";
-import { configure as configureContext } from "./context";
+import { configure as configureStackConfig } from "./stack-config";
 export { imageMemberProvider } from "./image-member-provider";
 export { memberAcceptanceProvider } from "./member-acceptance-provider";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
-  configureContext(config);
+  configureStackConfig(config);
   preloadHttpClient();
 }

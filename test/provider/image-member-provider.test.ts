@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect } from "vitest";
-import { configure, resetContext } from "../../provider/context";
+import { resetCommand } from "../../provider/command-cache";
+import { configure } from "../../provider/stack-config";
 import { imageMemberProvider as p } from "../../provider/image-member-provider";
 import { CONSUMER, IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
@@ -192,7 +193,7 @@ describe("ImageMember credentials", () => {
     process.env.OS_CLOUD = "some-other-entry"; // must not be used: the stack config is the auth source
     const config: Record<string, string> = { "openstack:cloud": "base", "openstack:password": "from-stack-config" };
     const command = () => {
-      resetContext();
+      resetCommand();
       configure({ get: (k: string) => config[k] });
     };
     try {

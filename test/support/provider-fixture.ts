@@ -1,6 +1,7 @@
 import { test as base } from "vitest";
 import { forgetTokens } from "../../sdk/image-service";
-import { configure, resetContext } from "../../provider/context";
+import { resetCommand } from "../../provider/command-cache";
+import { configure } from "../../provider/stack-config";
 import { PASSWORD } from "./fake-fixture";
 import { FakeOpenStack } from "./fake-openstack";
 import { expect } from "vitest";
@@ -13,7 +14,7 @@ let config: Record<string, string> = {};
 
 /** What a new Pulumi command sees: a new plugin process, so no cached services or member lists. */
 export function newCommand(): void {
-  resetContext();
+  resetCommand();
   configure({ get: (k: string) => config[k] });
 }
 

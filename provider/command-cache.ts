@@ -1,72 +1,23 @@
-import type * as pulumi from "@pulumi/pulumi";
-import { openImageService } from "../sdk/image-service";
 import { isHttpError } from "../sdk/errors";
-import type { StackConfig } from "../sdk/settings";
+import { openImageService } from "../sdk/image-service";
 import type { ImageService, Member } from "../sdk/types";
-import { changed } from "./checks";
+import type { Placement } from "./placement";
+import { receivedStackConfig, resetStackConfig, stackConfigGeneration } from "./stack-config";
 
 /**
- * What the plugin process keeps for the length of one Pulumi command: the stack config that
- * `configure()` received, one ImageService per (cloud, region), and the member lists read so far.
- *
- * Inside the plugin `new pulumi.Config("openstack")` sees nothing under the real engine (its
- * PULUMI_CONFIG holds only `pulumi-nodejs:*` keys), so stack config arrives only through configure().
+ * What the plugin process keeps for the length of one Pulumi command: one ImageService per (cloud,
+ * region) and the member lists read so far (README "Guarantees": few requests).
  */
-
-/** The stack config keys the provider reads (the `@pulumi/openstack` names). */
-export const stackConfigKeys = [
-  "cloud", "authUrl", "userName", "userId", "password", "tenantName", "tenantId", "userDomainName", "userDomainId",
-  "projectDomainName", "projectDomainId", "applicationCredentialId", "applicationCredentialName",
-  "applicationCredentialSecret", "token", "defaultDomain", "authType", "region", "endpointType", "endpointOverrides",
-  "cacertFile", "insecure",
-].map((k) => `openstack:${k}`);
-
-let stackConfig: StackConfig = {};
-
-export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
-  const values: Record<string, string> = {};
-  for (const key of stackConfigKeys) {
-    const v = config.get(key);
-    if (v !== undefined && v !== "") values[key] = v;
-  }
-  stackConfig = values;
-}
-
-export function currentStackConfig(): StackConfig {
-  return stackConfig;
-}
-
-/**
- * Where a resource acts: its own `cloud` and `region` inputs, nothing resolved. Outputs keep the
- * `cloud` input as given, so read and delete open the service exactly as create did (an entry name
- * resolved from `openstack:cloud` or OS_CLOUD would drop the stack config's overrides).
- */
-export interface Placement {
-  cloud?: string;
-  region?: string;
-}
-
-/** Where an update acts: an input left unset is what create resolved (act where create did). */
-export function placementOf<T extends Placement>(news: T, olds: Placement): T {
-  return { ...news, cloud: news.cloud ?? olds.cloud, region: news.region ?? olds.region };
-}
-
-/** Diff of the placement: a new region is another image service (replace); a new cloud, other
- *  credentials for the same membership (update). An unset input keeps what create resolved. */
-export function placementDiff(news: Placement, olds: Placement): { replaces: string[]; updates: string[] } {
-  return {
-    replaces: changed(news.region, olds.region) ? ["region"] : [],
-    updates: changed(news.cloud, olds.cloud) ? ["cloud"] : [],
-  };
-}
 
 const services = new Map<string, Promise<ImageService>>();
 
-/** One ImageService per (cloud, region) for the whole command; a failed open is not cached. */
+/** One ImageService per (cloud, region) and stack config for the whole command; a failed open is
+ *  not cached. The key names the config by its generation, so it holds no secret. */
 export function serviceFor(where: Placement): Promise<ImageService> {
-  const key = JSON.stringify([where.cloud ?? null, where.region ?? null, stackConfig]);
+  const key = JSON.stringify([where.cloud ?? null, where.region ?? null, stackConfigGeneration()]);
   let service = services.get(key);
   if (!service) {
+    const stackConfig = receivedStackConfig();
     const opened = openImageService({ ...(where.cloud ? { cloud: where.cloud } : {}), ...(where.region ? { region: where.region } : {}) }, { stackConfig });
     services.set(key, opened);
     opened.catch(() => {
@@ -76,8 +27,6 @@ export function serviceFor(where: Placement): Promise<ImageService> {
   }
   return service;
 }
-
-// ---- the per-command member-list cache (README "Guarantees": few requests) --------------------------------
 
 type Listing = Member[] | "gone";
 // image id -> the lists read per ImageService: one service per (cloud, region) and so per credential
@@ -151,8 +100,8 @@ export async function writing<T>(imageId: string, write: () => Promise<T>): Prom
 }
 
 /** For tests: start afresh, as a new command would. */
-export function resetContext(): void {
-  stackConfig = {};
+export function resetCommand(): void {
+  resetStackConfig();
   services.clear();
   listings.clear();
 }
