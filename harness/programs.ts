@@ -222,14 +222,20 @@ function contentKey(dir: string, manifest: Record<string, any>, pulumiVersion: s
   return hash.digest("hex").slice(0, 16);
 }
 
-/** Runs `npm` with the environment of a user's shell, not of the `npm test` that started us (npm's
- *  lifecycle variables would point the nested npm at the repository). */
-function npm(args: string[], cwd: string): Promise<string> {
+/** The environment of a user's shell, not of the `npm test` that started us (npm's lifecycle
+ *  variables would point a nested npm at the repository). */
+export function userShellEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
     if (/^npm_(lifecycle_|package_|command$|config_local_prefix$|config_prefix$)/i.test(k) || k === "INIT_CWD") delete env[k];
   }
   delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** Runs `npm` in `cwd` with a user's shell environment; rejects with its output when it fails. */
+export function npm(args: string[], cwd: string): Promise<string> {
+  const env = userShellEnv();
   return new Promise((resolve, reject) => {
     const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -245,7 +251,7 @@ function npm(args: string[], cwd: string): Promise<string> {
 
 /** Builds `dir` exactly once across concurrent processes (vitest workers, parallel runs). A lock
  *  directory names its owner's pid; a dead owner's lock is taken over. `dir/.ready` marks success. */
-async function onceAcrossProcesses(dir: string, build: () => Promise<void>): Promise<void> {
+export async function onceAcrossProcesses(dir: string, build: () => Promise<void>): Promise<void> {
   const ready = path.join(dir, ".ready");
   const lock = `${dir}.lock`;
   const deadline = Date.now() + 10 * 60_000;
@@ -278,7 +284,7 @@ async function onceAcrossProcesses(dir: string, build: () => Promise<void>): Pro
 }
 
 /** Removes sibling builds of the same package that nobody used for an hour (each is ≈85 MB). */
-function pruneStale(root: string, keep: string): void {
+export function pruneStale(root: string, keep: string): void {
   const prefix = keep.slice(0, keep.lastIndexOf("-") + 1);
   for (const entry of safeReaddir(root)) {
     if (entry === keep || !entry.startsWith(prefix) || entry.endsWith(".lock")) continue;
@@ -299,7 +305,7 @@ function removeOrphanedProgramDirs(root: string): void {
 }
 
 /** Hard-linked copy (fast, and real directories: Node resolves the same paths a real install has). */
-function copyTree(from: string, to: string): void {
+export function copyTree(from: string, to: string): void {
   if (process.platform !== "win32" && spawnSync("cp", ["-al", from, to]).status === 0) return;
   fs.rmSync(to, { recursive: true, force: true });
   fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true });

@@ -4,7 +4,7 @@ import { AcceptShares, checkAcceptSharesArgs, globToRegExp, selectShares } from 
 import { getSharedImages, getSharedImagesOutput } from "../../provider/functions";
 import { forgetTokens } from "../../sdk/image-service";
 import type { SharedImage } from "../../sdk/types";
-import { PASSWORD, test } from "../support/fake-fixture";
+import { test, withProgramCredentials } from "../support/fake-fixture";
 
 const OWNER = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -100,21 +100,13 @@ describe("getSharedImages", () => {
     fake.addSharedImage("s1", { owner: OWNER, status: "accepted", name: "one", tags: ["gold"] });
     fake.addSharedImage("s2", { owner: OWNER, status: "pending", name: "two" });
     fake.addSharedImage("s3", { owner: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", status: "rejected", name: "three" });
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      OS_AUTH_URL: fake.authUrl, OS_USERNAME: "u", OS_USER_DOMAIN_ID: "default", OS_PASSWORD: PASSWORD, OS_PROJECT_ID: "p",
-    });
-    delete process.env.OS_CLOUD;
-    delete process.env.OS_CLIENT_CONFIG_FILE;
-    try {
+    await withProgramCredentials(fake, async () => {
       const all = await getSharedImages();
       expect(Object.fromEntries(all.map((i) => [i.imageId, i.memberStatus]))).toEqual({ s1: "accepted", s2: "pending", s3: "rejected" });
       expect((await getSharedImages({ owners: [OWNER], memberStatus: "pending" })).map((i) => i.imageId)).toEqual(["s2"]);
       const out = getSharedImagesOutput({ owners: pulumi.output([OWNER]), tags: ["gold"] });
       expect(await new Promise((resolve) => out.apply(resolve))).toMatchObject([{ imageId: "s1", name: "one", tags: ["gold"], memberStatus: "accepted" }]);
       await expect(getSharedImages({ memberStatus: "any" as never })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
-    } finally {
-      process.env = saved;
-    }
+    });
   });
 });

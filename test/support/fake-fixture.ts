@@ -18,6 +18,22 @@ export function passwordOptions(fake: FakeOpenStack, extra: CloudOptions = {}): 
   };
 }
 
+/** Runs `fn` with the fake's password credential in `OS_*` variables (what a program's look-up
+ *  functions read) and no `OS_CLOUD` / `OS_CLIENT_CONFIG_FILE`; the environment is restored after. */
+export async function withProgramCredentials<T>(fake: FakeOpenStack, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    OS_AUTH_URL: fake.authUrl, OS_USERNAME: "u", OS_USER_DOMAIN_ID: "default", OS_PASSWORD: PASSWORD, OS_PROJECT_ID: "p",
+  });
+  delete process.env.OS_CLOUD;
+  delete process.env.OS_CLIENT_CONFIG_FILE;
+  try {
+    return await fn();
+  } finally {
+    process.env = saved;
+  }
+}
+
 interface Fixtures {
   fake: FakeOpenStack;
   /** Opens a service on the fake with a password credential; no OS_* from the real environment. */

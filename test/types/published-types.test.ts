@@ -19,14 +19,14 @@
 // climb to the repository's own node_modules (its self-link `pulumi-image-members` -> the sources,
 // and got) and hide what a user's project sees. Every file tsc loads is checked to lie inside its
 // project for the same reason.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, WORK_DIR, installTemplate, projectPackage, repoPulumiVersion } from "../../harness/programs";
+import { REPO_ROOT, WORK_DIR, copyTree, installTemplate, npm, onceAcrossProcesses, projectPackage, pruneStale, repoPulumiVersion, userShellEnv } from "../../harness/programs";
 
 const PACKAGE = "pulumi-image-members";
 
@@ -284,46 +284,20 @@ async function ensureToolchain(name: ToolchainName, tarball: string, key: string
   const specs = [...COMMON_SPECS, ...TOOLCHAINS[name]];
   const parent = path.join(WORK_DIR, `types-${key}`);
   const dir = path.join(parent, `${name}-${createHash("sha256").update(specs.join("\n")).digest("hex").slice(0, 12)}`);
-  const ready = path.join(dir, ".ready");
-  pruneStale(parent);
-  if (fs.existsSync(ready)) {
-    const now = new Date();
-    fs.utimesSync(ready, now, now);
-    return dir;
-  }
-  // installed beside, then renamed into place: a concurrent run never sees half an install
-  const building = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  fs.mkdirSync(building, { recursive: true });
-  try {
-    fs.writeFileSync(path.join(building, "package.json"), JSON.stringify({ name: `types-toolchain-${name}`, private: true }, null, 2));
-    await run("npm", ["install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, ...specs], building);
-    fs.writeFileSync(path.join(building, ".ready"), JSON.stringify({ tarball, specs }, null, 2));
-    try {
-      fs.renameSync(building, dir);
-    } catch (e) {
-      if (!fs.existsSync(ready)) throw e; // else another run got there first
-    }
-  } finally {
-    fs.rmSync(building, { recursive: true, force: true });
-  }
+  // toolchains of other package contents that nobody used for an hour go (≈110 MB each)
+  pruneStale(WORK_DIR, `types-${key}`);
+  await onceAcrossProcesses(dir, async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `types-toolchain-${name}`, private: true }, null, 2));
+    await npm(["install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, ...specs], dir);
+  });
   return dir;
-}
-
-/** Removes the toolchains of other package contents that nobody used for an hour (≈110 MB each). */
-function pruneStale(keep: string): void {
-  for (const entry of safeReaddir(WORK_DIR)) {
-    const dir = path.join(WORK_DIR, entry);
-    if (!/^types-[0-9a-f]{16}$/.test(entry) || dir === keep) continue;
-    const used = safeReaddir(dir).map((t) => mtime(path.join(dir, t, ".ready")) ?? mtime(path.join(dir, t)) ?? 0);
-    if (Math.max(0, ...used, mtime(dir) ?? 0) < Date.now() - 3_600_000) fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 function writeProject(dir: string, toolchain: string, manifest: Record<string, unknown>, tsconfig: Record<string, unknown>, source: string): string {
   fs.mkdirSync(dir, { recursive: true });
   // hard links: fast, and real directories at the paths a real install has
-  const copied = spawnSync("cp", ["-al", path.join(toolchain, "node_modules"), path.join(dir, "node_modules")]).status === 0;
-  if (!copied) fs.cpSync(path.join(toolchain, "node_modules"), path.join(dir, "node_modules"), { recursive: true, verbatimSymlinks: true });
+  copyTree(path.join(toolchain, "node_modules"), path.join(dir, "node_modules"));
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
   fs.writeFileSync(path.join(dir, "index.ts"), source);
@@ -333,7 +307,7 @@ function writeProject(dir: string, toolchain: string, manifest: Record<string, u
 async function tsc(dir: string): Promise<Tsc> {
   const started = Date.now();
   const bin = path.join(dir, "node_modules", "typescript", "bin", "tsc");
-  const r = await run(process.execPath, [bin, "-p", dir, "--noEmit", "--pretty", "false", "--listFiles"], dir, true);
+  const r = await run(process.execPath, [bin, "-p", dir, "--noEmit", "--pretty", "false", "--listFiles"], dir);
   const files: string[] = [];
   const errors: string[] = [];
   for (const line of r.stdout.split("\n")) {
@@ -350,24 +324,16 @@ function installedVersion(toolchain: string, pkg: string): string {
   return JSON.parse(fs.readFileSync(path.join(toolchain, "node_modules", pkg, "package.json"), "utf8")).version;
 }
 
-/** Runs a command with the environment of a user's shell, not of an `npm test` that started us. */
-function run(cmd: string, args: string[], cwd: string, allowFailure = false): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^npm_(lifecycle_|package_|command$|config_local_prefix$|config_prefix$)/i.test(k) || k === "INIT_CWD") delete env[k];
-  }
-  delete env.NODE_OPTIONS;
+/** Runs a command with a user's shell environment; its exit code is the caller's to judge. */
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd, env: userShellEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0 || allowFailure) resolve({ code, stdout, stderr });
-      else reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited with ${code}:\n${stderr || stdout}`));
-    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -391,20 +357,4 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-}
-
-function mtime(file: string): number | undefined {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
