@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { stackConfigKeys } from "../sdk/setting-sources";
 import type { StackConfig } from "../sdk/settings";
 
 /**
@@ -7,13 +8,8 @@ import type { StackConfig } from "../sdk/settings";
  * `pulumi-nodejs:*` keys), so stack config arrives only through configure().
  */
 
-/** The stack config keys the provider reads (the `@pulumi/openstack` names). */
-export const stackConfigKeys = [
-  "cloud", "authUrl", "userName", "userId", "password", "tenantName", "tenantId", "userDomainName", "userDomainId",
-  "projectDomainName", "projectDomainId", "applicationCredentialId", "applicationCredentialName",
-  "applicationCredentialSecret", "token", "defaultDomain", "authType", "region", "endpointType", "endpointOverrides",
-  "cacertFile", "insecure",
-].map((k) => `openstack:${k}`);
+/** The stack config keys the provider reads: those of sdk/setting-sources.ts's table. */
+export { stackConfigKeys };
 
 let stackConfig: StackConfig = {};
 let generation = 0;

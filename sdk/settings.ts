@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { loadCloud, type CloudsEntry } from "./clouds-yaml";
 import { configError } from "./errors";
+import { credentialFields, settingFields, sourceOf, type CredentialField, type Field, type SettingField } from "./setting-sources";
 import type { CloudOptions } from "./types";
 
 /**
@@ -16,24 +17,8 @@ import type { CloudOptions } from "./types";
 export type AuthMethod = "password" | "application_credential" | "token";
 export type Interface = "public" | "internal" | "admin";
 
-const credentialFields = [
-  "authUrl", "username", "userId", "password", "userDomainName", "userDomainId", "projectName", "projectId",
-  "projectDomainName", "projectDomainId", "applicationCredentialId", "applicationCredentialName",
-  "applicationCredentialSecret", "token", "defaultDomainId", "defaultDomainName", "authType",
-] as const;
-type CredentialField = (typeof credentialFields)[number];
-const settingFields = ["region", "interface", "imageEndpoint", "cacertFile", "insecure", "timeoutSeconds"] as const;
-type SettingField = (typeof settingFields)[number];
-
 type Credentials = Partial<Record<CredentialField, string>>;
-interface Settings {
-  region?: string;
-  interface?: string;
-  imageEndpoint?: string;
-  cacertFile?: string;
-  insecure?: boolean;
-  timeoutSeconds?: number;
-}
+type Settings = Partial<Pick<Required<CloudOptions>, Exclude<SettingField, "interface">>> & { interface?: string };
 
 /** What one place (options, stack config, a clouds.yaml entry, the environment) says. */
 interface Layer {
@@ -45,23 +30,7 @@ interface Layer {
   keyOf(field: CredentialField): string;
 }
 
-export interface AuthSpec {
-  method: AuthMethod;
-  authUrl: string;
-  username?: string;
-  userId?: string;
-  userDomainName?: string;
-  userDomainId?: string;
-  password?: string;
-  projectName?: string;
-  projectId?: string;
-  projectDomainName?: string;
-  projectDomainId?: string;
-  applicationCredentialId?: string;
-  applicationCredentialName?: string;
-  applicationCredentialSecret?: string;
-  token?: string;
-}
+export type AuthSpec = { method: AuthMethod; authUrl: string } & Omit<Credentials, "authUrl" | "authType" | "defaultDomainId" | "defaultDomainName">;
 
 export interface ResolvedCloud {
   /** Where the credentials came from (no secrets). */
@@ -107,123 +76,106 @@ function seconds(v: unknown, where: string): number | undefined {
   return n;
 }
 
+/** One place's value of a field, read as the table's `type` says; `where` names it in an error. */
+function typed(field: Field, v: unknown, where: string): string | boolean | number | undefined {
+  const type = sourceOf(field).type;
+  return type === "boolean" ? bool(v, where) : type === "seconds" ? seconds(v, where) : str(v);
+}
+
+/** Reads every field of `fields` from one place: `read` gives the raw value and the key it was found under. */
+function readFields<F extends Field>(fields: readonly F[], read: (field: F) => { value: unknown; key: string } | undefined) {
+  const values: Partial<Record<F, unknown>> = {};
+  for (const f of fields) {
+    const found = read(f);
+    if (found) values[f] = typed(f, found.value, found.key);
+  }
+  return defined(values);
+}
+
 // ---- the four places -------------------------------------------------------------------------------
 
-const optionKeys: Record<CredentialField, string> = {
-  authUrl: "authUrl", username: "username", userId: "userId", password: "password", userDomainName: "userDomainName",
-  userDomainId: "userDomainId", projectName: "projectName", projectId: "projectId", projectDomainName: "projectDomainName",
-  projectDomainId: "projectDomainId", applicationCredentialId: "applicationCredentialId",
-  applicationCredentialName: "applicationCredentialName", applicationCredentialSecret: "applicationCredentialSecret",
-  token: "token", defaultDomainId: "userDomainId", defaultDomainName: "userDomainName", authType: "authType",
-};
-
 function optionsLayer(options: CloudOptions): Layer {
-  const o = options as Record<string, unknown>;
+  const o = options as Record<Field, unknown>;
+  const read = (f: Field) => ({ value: o[f], key: f });
   return {
     describe: "the cloud options",
-    credentials: defined(Object.fromEntries(credentialFields.map((f) => [f, str(o[f])])) as Credentials),
-    settings: defined({
-      region: str(options.region),
-      interface: str(options.interface),
-      imageEndpoint: str(options.imageEndpoint),
-      cacertFile: str(options.cacertFile),
-      insecure: options.insecure,
-      timeoutSeconds: seconds(options.timeoutSeconds, "timeoutSeconds"),
-    }),
-    keyOf: (f) => optionKeys[f],
+    credentials: readFields(credentialFields, read) as Credentials,
+    settings: readFields(settingFields, read) as Settings,
+    keyOf: (f) => f,
   };
 }
 
-// @pulumi/openstack's provider config names (its schema), so a stack configured for it works as is.
-const stackKeys: Record<CredentialField, string> = {
-  authUrl: "openstack:authUrl", username: "openstack:userName", userId: "openstack:userId", password: "openstack:password",
-  userDomainName: "openstack:userDomainName", userDomainId: "openstack:userDomainId", projectName: "openstack:tenantName",
-  projectId: "openstack:tenantId", projectDomainName: "openstack:projectDomainName", projectDomainId: "openstack:projectDomainId",
-  applicationCredentialId: "openstack:applicationCredentialId", applicationCredentialName: "openstack:applicationCredentialName",
-  applicationCredentialSecret: "openstack:applicationCredentialSecret", token: "openstack:token",
-  defaultDomainId: "openstack:defaultDomain", defaultDomainName: "openstack:defaultDomain", authType: "openstack:authType",
+const stackKey = (f: Field): string | undefined => {
+  const key = sourceOf(f).stack;
+  return key && `openstack:${key}`;
 };
 
 function stackLayer(config: StackConfig): Layer {
-  const get = (k: string) => str(config[k]);
-  let overrides: Record<string, unknown> = {};
-  const rawOverrides = get("openstack:endpointOverrides");
-  if (rawOverrides) {
+  const read = (f: Field) => {
+    const key = stackKey(f);
+    return key === undefined ? undefined : { value: config[key], key };
+  };
+  const settings = readFields(settingFields.filter((f) => f !== "imageEndpoint"), read) as Settings;
+  const overrides = str(config["openstack:endpointOverrides"]);
+  if (overrides) {
+    let image: unknown;
     try {
-      overrides = JSON.parse(rawOverrides) as Record<string, unknown>;
+      image = (JSON.parse(overrides) as Record<string, unknown>).image;
     } catch {
       throw configError(`openstack:endpointOverrides must be a JSON object such as {"image": "https://glance.example:9292"}`);
     }
+    if (str(image)) settings.imageEndpoint = str(image);
   }
-  const credentials = defined(Object.fromEntries(credentialFields.map((f) => [f, get(stackKeys[f])])) as Credentials);
-  // defaultDomain is one key for both: a domain id in @pulumi/openstack (default "default")
-  delete credentials.defaultDomainName;
   return {
     describe: "the stack config (openstack:*)",
-    credentials,
-    settings: defined({
-      region: get("openstack:region"),
-      interface: get("openstack:endpointType"),
-      imageEndpoint: str(overrides.image),
-      cacertFile: get("openstack:cacertFile"),
-      insecure: bool(get("openstack:insecure"), "openstack:insecure"),
-    }),
-    keyOf: (f) => stackKeys[f],
+    credentials: readFields(credentialFields, read) as Credentials,
+    settings,
+    keyOf: (f) => stackKey(f) ?? f,
   };
 }
+
+/** A clouds.yaml key such as `auth.user_name` looked up in an entry. */
+const yamlValue = (entry: CloudsEntry, key: string): unknown =>
+  key.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), entry);
 
 function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
   const { file, entry } = loadCloud(name, env);
-  const a = (entry.auth ?? {}) as Record<string, unknown>;
-  const s = (k: string) => str(a[k]);
   const describe = `clouds.yaml entry "${name}" (${file})`;
+  const read = (f: Field) => {
+    const key = sourceOf(f).cloudsYaml?.find((k) => str(yamlValue(entry, k)) !== undefined);
+    return key === undefined ? undefined : { value: yamlValue(entry, key), key: `${describe}: ${key}` };
+  };
+  const settings = readFields(settingFields, read) as Settings;
   // openstacksdk's `verify`: true/false, or the path of a CA file to verify with (requests' convention)
-  const caPath = typeof entry.verify === "string" && !isBoolText(entry.verify) ? entry.verify : undefined;
-  const verify = caPath === undefined ? bool(entry.verify, `${describe}: verify`) : undefined;
+  if (typeof entry.verify === "string" && !isBoolText(entry.verify)) {
+    settings.cacertFile ??= entry.verify;
+  } else {
+    const verify = bool(entry.verify, `${describe}: verify`);
+    if (verify !== undefined) settings.insecure = !verify;
+  }
   return {
     describe,
-    credentials: defined({
-      authUrl: s("auth_url"), username: s("username") ?? s("user_name"), userId: s("user_id"), password: s("password"),
-      userDomainName: s("user_domain_name"), userDomainId: s("user_domain_id"),
-      projectName: s("project_name") ?? s("tenant_name"), projectId: s("project_id") ?? s("tenant_id"),
-      projectDomainName: s("project_domain_name"), projectDomainId: s("project_domain_id"),
-      applicationCredentialId: s("application_credential_id"), applicationCredentialName: s("application_credential_name"),
-      applicationCredentialSecret: s("application_credential_secret"), token: s("token"),
-      defaultDomainId: s("default_domain_id") ?? s("domain_id"), defaultDomainName: s("default_domain_name") ?? s("domain_name"),
-      authType: str(entry.auth_type),
-    }),
-    settings: defined({
-      region: str(entry.region_name),
-      interface: str(entry.interface) ?? str(entry.endpoint_type),
-      imageEndpoint: str(entry.image_endpoint_override),
-      cacertFile: str(entry.cacert) ?? caPath,
-      insecure: verify === undefined ? undefined : !verify,
-      timeoutSeconds: seconds(entry.api_timeout, `${describe}: api_timeout`),
-    }),
-    keyOf: (f) => (f === "authType" ? "auth_type" : `auth.${snake(f)}`),
+    credentials: readFields(credentialFields, read) as Credentials,
+    settings,
+    keyOf: (f) => sourceOf(f).cloudsYaml?.[0] ?? f,
   };
 }
 
-const snake = (f: string) => f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const envName = (f: Field, env: NodeJS.ProcessEnv): string | undefined => sourceOf(f).env?.find((k) => str(env[k]) !== undefined);
 
-const envKeys: Record<CredentialField, string> = {
-  authUrl: "OS_AUTH_URL", username: "OS_USERNAME", userId: "OS_USER_ID", password: "OS_PASSWORD",
-  userDomainName: "OS_USER_DOMAIN_NAME", userDomainId: "OS_USER_DOMAIN_ID", projectName: "OS_PROJECT_NAME",
-  projectId: "OS_PROJECT_ID", projectDomainName: "OS_PROJECT_DOMAIN_NAME", projectDomainId: "OS_PROJECT_DOMAIN_ID",
-  applicationCredentialId: "OS_APPLICATION_CREDENTIAL_ID", applicationCredentialName: "OS_APPLICATION_CREDENTIAL_NAME",
-  applicationCredentialSecret: "OS_APPLICATION_CREDENTIAL_SECRET", token: "OS_TOKEN",
-  defaultDomainId: "OS_DEFAULT_DOMAIN_ID", defaultDomainName: "OS_DEFAULT_DOMAIN_NAME", authType: "OS_AUTH_TYPE",
-};
+function readEnv<F extends Field>(fields: readonly F[], env: NodeJS.ProcessEnv) {
+  return readFields(fields, (f) => {
+    const key = envName(f, env);
+    return key === undefined ? undefined : { value: env[key], key };
+  });
+}
 
 function envLayer(env: NodeJS.ProcessEnv): Layer {
-  const credentials = defined(Object.fromEntries(credentialFields.map((f) => [f, str(env[envKeys[f]])])) as Credentials);
-  credentials.projectName ??= str(env.OS_TENANT_NAME);
-  credentials.projectId ??= str(env.OS_TENANT_ID);
   return {
     describe: "the OS_* environment variables",
-    credentials: defined(credentials),
+    credentials: readEnv(credentialFields, env) as Credentials,
     settings: {},
-    keyOf: (f) => envKeys[f],
+    keyOf: (f) => sourceOf(f).env?.[0] ?? f,
   };
 }
 
@@ -231,19 +183,21 @@ function envLayer(env: NodeJS.ProcessEnv): Layer {
 
 const hasCredentials = (c: Credentials) => Object.keys(c).length > 0;
 
-function chooseSource(options: CloudOptions, stack: StackConfig, env: NodeJS.ProcessEnv): Layer {
-  const fromOptions = optionsLayer(options);
-  if (options.cloud || hasCredentials(fromOptions.credentials)) {
-    if (!options.cloud) return fromOptions;
-    const base = entryLayer(options.cloud, env);
-    return overlay(base, fromOptions);
-  }
-  const fromStack = stackLayer(stack);
-  const stackCloud = str(stack["openstack:cloud"]);
-  if (stackCloud || hasCredentials(fromStack.credentials)) {
-    return stackCloud ? overlay(entryLayer(stackCloud, env), fromStack) : fromStack;
-  }
-  if (str(env.OS_CLOUD)) return entryLayer(env.OS_CLOUD!, env);
+/** The layers read up front: each is built once, the clouds.yaml entry only when one is named. */
+interface Places {
+  options: Layer;
+  stack: Layer;
+  stackCloud?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function chooseSource({ options, stack, stackCloud, env }: Places, cloud: string | undefined): Layer {
+  if (cloud) return overlay(entryLayer(cloud, env), options);
+  if (hasCredentials(options.credentials)) return options;
+  if (stackCloud) return overlay(entryLayer(stackCloud, env), stack);
+  if (hasCredentials(stack.credentials)) return stack;
+  const osCloud = str(env.OS_CLOUD);
+  if (osCloud) return entryLayer(osCloud, env);
   const fromEnv = envLayer(env);
   if (hasCredentials(fromEnv.credentials)) return fromEnv;
   throw configError("no OpenStack credentials found",
@@ -277,8 +231,11 @@ function buildAuth(layer: Layer): AuthSpec {
   const c = layer.credentials;
   const method = authMethod(c, layer.describe);
   const missing: string[] = [];
+  const missingFields: CredentialField[] = [];
   const need = (ok: boolean, ...fields: CredentialField[]) => {
-    if (!ok) missing.push(fields.map((f) => layer.keyOf(f)).join(" or "));
+    if (ok) return;
+    missing.push(fields.map((f) => layer.keyOf(f)).join(" or "));
+    missingFields.push(...fields);
   };
   const userDomainId = c.userDomainId ?? (c.userDomainName ? undefined : c.defaultDomainId);
   const userDomainName = c.userDomainName ?? (userDomainId ? undefined : c.defaultDomainName);
@@ -307,8 +264,9 @@ function buildAuth(layer: Layer): AuthSpec {
   }
   if (missing.length) {
     const what = method.replace("_", " ");
+    const secrets = layer.describe.includes("stack config") && missingFields.some((f) => sourceOf(f).secret);
     throw configError(`${layer.describe}: ${what} authentication needs ${missing.join(", ")}`,
-      `set ${missing.length === 1 ? "it" : "them"} there${layer.describe.includes("stack config") ? " (secrets with `pulumi config set --secret`)" : ""}`);
+      `set ${missing.length === 1 ? "it" : "them"} there${secrets ? " (secrets with `pulumi config set --secret`)" : ""}`);
   }
   return defined({
     method, authUrl: c.authUrl!, username: c.username, userId: c.userId, userDomainId, userDomainName, password: c.password,
@@ -319,9 +277,9 @@ function buildAuth(layer: Layer): AuthSpec {
 }
 
 /** Where the interface in use was set, for an error about it. */
-function interfaceSource(fromOptions: Settings, fromStack: Settings, source: Layer): string {
-  if (fromOptions.interface !== undefined) return "the cloud options (interface)";
-  if (fromStack.interface !== undefined) return "the stack config (openstack:endpointType)";
+function interfaceSource(places: Places, source: Layer): string {
+  if (places.options.settings.interface !== undefined) return "the cloud options (interface)";
+  if (places.stack.settings.interface !== undefined) return "the stack config (openstack:endpointType)";
   if (source.settings.interface !== undefined) return source.describe;
   return "OS_INTERFACE";
 }
@@ -335,12 +293,12 @@ function normalizeInterface(value: string | undefined, where: string): Interface
 
 /** Resolves everything needed to authenticate and reach Glance. Throws ERR_CONFIG naming what is missing. */
 export function resolveCloud(options: CloudOptions = {}, stack: StackConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedCloud {
-  const source = chooseSource(options, stack, env);
+  const places: Places = { options: optionsLayer(options), stack: stackLayer(stack), stackCloud: str(stack["openstack:cloud"]), env };
+  const source = chooseSource(places, str(options.cloud));
   const auth = buildAuth(source);
-  const fromOptions = optionsLayer(options).settings;
-  const fromStack = stackLayer(stack).settings;
-  const fromEnv: Settings = defined({ region: str(env.OS_REGION_NAME), interface: str(env.OS_INTERFACE), cacertFile: str(env.OS_CACERT) });
-  const pick = <K extends SettingField>(k: K): Settings[K] => fromOptions[k] ?? fromStack[k] ?? source.settings[k] ?? fromEnv[k];
+  const fromEnv = readEnv(settingFields, env) as Settings;
+  const pick = <K extends SettingField>(k: K): Settings[K] =>
+    places.options.settings[k] ?? places.stack.settings[k] ?? source.settings[k] ?? fromEnv[k];
 
   const cacertFile = pick("cacertFile");
   let ca: Buffer | undefined;
@@ -357,7 +315,7 @@ export function resolveCloud(options: CloudOptions = {}, stack: StackConfig = {}
     source: source.describe,
     auth,
     region: pick("region"),
-    interface: normalizeInterface(pick("interface"), interfaceSource(fromOptions, fromStack, source)),
+    interface: normalizeInterface(pick("interface"), interfaceSource(places, source)),
     imageEndpoint: imageEndpoint ? trimEndpoint(imageEndpoint) : undefined,
     cacertFile,
     ca,

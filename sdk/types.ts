@@ -26,6 +26,9 @@ export interface Image {
   status: string;
 }
 
+/** Keystone v3 authentication methods (`auth_type` in clouds.yaml). */
+export type AuthType = "password" | "v3password" | "v3applicationcredential" | "application_credential" | "token" | "v3token";
+
 /**
  * Where and how to reach Glance. Every field is optional: unset fields come from the stack config,
  * the clouds.yaml entry or `OS_*` variables, in the order README "Configuration" gives.
@@ -47,6 +50,17 @@ export interface CloudOptions {
   applicationCredentialName?: string;
   applicationCredentialSecret?: string;
   token?: string;
+  /**
+   * The domain a user or project name is looked up in when no `userDomain…` / `projectDomain…`
+   * is given (openstacksdk's `default_domain_id` / `default_domain_name`).
+   */
+  defaultDomainId?: string;
+  defaultDomainName?: string;
+  /**
+   * How to authenticate; default: an application credential when one is given, else a token given
+   * without a password, else a password. Spellings with `v3` and with `-`/`_` are accepted too.
+   */
+  authType?: AuthType;
   region?: string;
   interface?: "public" | "internal" | "admin";
   /** Use this Glance URL instead of the one in Keystone's catalog. */

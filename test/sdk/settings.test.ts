@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { stackConfigKeys } from "../../provider/stack-config";
+import { settingFields, settingSources, type Field, type SettingSource } from "../../sdk/setting-sources";
 import { resolveCloud } from "../../sdk/settings";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-test-"));
@@ -191,4 +193,100 @@ describe("settings, per key", () => {
     expect(() => resolveCloud({ cloud: "appcred" }, { "openstack:endpointType": "private" }, env)).toThrow(/interface "private" must be public, internal or admin/);
     expect(() => resolveCloud({ cloud: "appcred", timeoutSeconds: -1 }, {}, env)).toThrow(/timeoutSeconds must be a positive number/);
   });
+});
+
+describe("every place the settings table names is read", () => {
+  // A token credential (declared so) scoped by project id needs only authUrl, token and projectId, so each other
+  // credential field can be set alone in one place and found in the resolved auth.
+  const base = { authUrl: "http://k.example/v3", token: "t0", projectId: "p0", authType: "token" };
+  const reachesAuth = (["userId", "username", "userDomainName", "userDomainId", "projectName", "projectDomainName", "projectDomainId",
+    "applicationCredentialId", "applicationCredentialName", "applicationCredentialSecret", "password", "token", "projectId", "authUrl"] as const);
+  const yamlEntry = (fields: Record<string, string>) => {
+    const auth: Record<string, string> = {};
+    const top: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (k.startsWith("auth.")) auth[k.slice(5)] = v;
+      else top[k] = v;
+    }
+    return write(`clouds-${Math.random().toString(36).slice(2)}.yaml`, JSON.stringify({ clouds: { c: { ...top, auth } } }));
+  };
+  type Given = { stack?: Record<string, string>; yaml?: Record<string, string>; env?: Record<string, string> };
+  const placesOf = (field: Field): { place: string; set: (v: string) => Given }[] => {
+    const s = settingSources[field] as SettingSource;
+    return [
+      ...(s.stack ? [{ place: `stack openstack:${s.stack}`, set: (v: string) => ({ stack: { [`openstack:${s.stack}`]: v } }) }] : []),
+      ...(s.cloudsYaml ?? []).map((k) => ({ place: `clouds.yaml ${k}`, set: (v: string) => ({ yaml: { [k]: v } }) })),
+      ...(s.env ?? []).map((k) => ({ place: `env ${k}`, set: (v: string) => ({ env: { [k]: v } }) })),
+    ];
+  };
+  /** Resolves with the base credential in `place`'s kind of place and `field` set there to `value`. */
+  function resolveIn(field: Field, set: Given) {
+    const key = (f: Field, kind: "stack" | "yaml" | "env") => {
+      const s = settingSources[f] as SettingSource;
+      return kind === "stack" ? `openstack:${s.stack}` : kind === "yaml" ? s.cloudsYaml![0]! : s.env![0]!;
+    };
+    const kind = set.stack ? "stack" : set.yaml ? "yaml" : "env";
+    const withBase = (given: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(base).filter(([f]) => f !== field).map(([f, v]) => [key(f as Field, kind), v])), ...given,
+    });
+    if (set.stack) return resolveCloud({}, withBase(set.stack), {});
+    if (set.yaml) return resolveCloud({}, {}, { OS_CLIENT_CONFIG_FILE: yamlEntry(withBase(set.yaml)), OS_CLOUD: "c" });
+    return resolveCloud({}, {}, withBase(set.env!));
+  }
+
+  for (const field of reachesAuth) {
+    for (const { place, set } of placesOf(field)) {
+      it(`${field} from ${place}`, () => {
+        const resolved = resolveIn(field, set(`${field}-value`));
+        expect((resolved.auth as Record<string, unknown>)[field]).toBe(`${field}-value`);
+      });
+    }
+  }
+  for (const { place, set } of placesOf("authType")) {
+    it(`authType from ${place}`, () => {
+      // a password credential declared as such: the token alone no longer satisfies it
+      expect(() => resolveIn("authType", set("password"))).toThrow(/password authentication needs/);
+    });
+  }
+  for (const field of ["defaultDomainId", "defaultDomainName"] as const) {
+    for (const { place, set } of placesOf(field)) {
+      it(`${field} from ${place} scopes a project name`, () => {
+        const given = set(`${field}-value`);
+        const projectName = { stack: "openstack:tenantName", yaml: "auth.project_name", env: "OS_PROJECT_NAME" };
+        const kind = given.stack ? "stack" : given.yaml ? "yaml" : "env";
+        const values = { ...(given.stack ?? given.yaml ?? given.env)!, [projectName[kind]]: "named" };
+        const resolved = resolveIn("projectId", { [kind]: values });
+        expect(resolved.auth).toMatchObject({ projectName: "named", [field === "defaultDomainId" ? "projectDomainId" : "projectDomainName"]: `${field}-value` });
+      });
+    }
+  }
+  for (const field of settingFields) {
+    for (const { place, set } of placesOf(field)) {
+      const value = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: path.join(dir, "private-ca.pem"),
+        insecure: "true", timeoutSeconds: "7" }[field];
+      const given = set(field === "imageEndpoint" && place.startsWith("stack") ? JSON.stringify({ image: value }) : value);
+      it(`${field} from ${place}`, () => {
+        const resolved = resolveIn("region", given) as unknown as Record<string, unknown>;
+        const expected = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: value, insecure: true,
+          timeoutSeconds: 7000 }[field];
+        expect(resolved[field === "timeoutSeconds" ? "timeoutMs" : field]).toBe(expected);
+      });
+    }
+  }
+  it("the provider's configure() reads exactly the table's stack keys", () => {
+    const keys = Object.values(settingSources as Record<Field, SettingSource>).flatMap((s) => (s.stack ? [`openstack:${s.stack}`] : []));
+    expect([...stackConfigKeys].sort()).toEqual([...new Set(keys)].sort());
+    expect(stackConfigKeys).toContain("openstack:cloud");
+  });
+});
+
+describe("README's Configuration section", () => {
+  const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+  for (const [field, s] of Object.entries(settingSources as Record<Field, SettingSource>)) {
+    it(`names ${field} and each of its places`, () => {
+      const names = [...(s.stack ? [s.stack] : []), ...(s.cloudsYaml ?? []).map((k) => k.replace(/^auth\./, "")), ...(s.env ?? [])];
+      for (const name of [field, ...names]) expect(section, `${field}: ${name}`).toContain(name);
+    });
+  }
 });
