@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ImageMembersError, isHttpError } from "../sdk/errors";
+import { alreadySharedError, isHttpError } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
@@ -79,11 +79,7 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
     if (!isHttpError(e, 409)) throw e;
     member = await glance.getMember(imageId, memberId);
     if (!mayTakeOver(inputs.adoptExisting, member)) {
-      throw new ImageMembersError("ERR_HTTP",
-        `${RESOURCE}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${member.status} since ${member.updatedAt})`, {
-          hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
-          method: e.method, path: e.path, status: 409, requestId: e.requestId,
-        });
+      throw alreadySharedError(RESOURCE, imageId, memberId, member.status, member.updatedAt, e);
     }
     if (inputs.adoptExisting === undefined) {
       await warn(`${RESOURCE}: took over the membership of project ${memberId} in image ${imageId}, created ${member.createdAt} and never answered: ` +

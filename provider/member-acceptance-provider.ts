@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { ImageMembersError, isHttpError } from "../sdk/errors";
-import type { ImageService, Member, MemberStatus } from "../sdk/types";
+import { isHttpError, notSharedError } from "../sdk/errors";
+import { MemberStatus, type ImageService, type Member } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
 import { placementDiff, placementOf } from "./placement";
@@ -34,18 +34,27 @@ export interface MemberAcceptanceOutputs {
 }
 
 const RESOURCE = "MemberAcceptance";
+
+/**
+ * What an unset input means. check() fills them in (where Pulumi expects defaults), so the state
+ * holds them; diff() resolves too, because a refresh hands it the stored inputs unchecked and a
+ * state written by 0.1.0 stored them unset.
+ */
+const defaults = { status: MemberStatus.ACCEPTED, statusOnDelete: "rejected" } as const;
+type Resolved = MemberAcceptanceInputs & { status: MemberStatus; statusOnDelete: "rejected" | "pending" };
+const withDefaults = (inputs: MemberAcceptanceInputs): Resolved => ({ ...defaults, ...compact(inputs) });
 const inputNames = ["imageId", "status", "memberId", "waitForShareSeconds", "statusOnDelete", "cloud", "region"] as const;
 const MAX_WAIT_SECONDS = 3600;
 const POLL_MS = 2000;
 
-function outputsOf(member: Member, inputs: MemberAcceptanceInputs, region: string | undefined): MemberAcceptanceOutputs {
+function outputsOf(member: Member, inputs: Resolved, region: string | undefined): MemberAcceptanceOutputs {
   return compact({
     imageId: member.imageId,
     memberId: member.memberId,
     status: member.status,
     createdAt: member.createdAt,
     updatedAt: member.updatedAt,
-    statusOnDelete: inputs.statusOnDelete ?? "rejected",
+    statusOnDelete: inputs.statusOnDelete,
     region: inputs.region ?? region,
     cloud: inputs.cloud,
   });
@@ -61,10 +70,11 @@ async function check(_olds: MemberAcceptanceInputs, news: MemberAcceptanceInputs
   c.seconds("waitForShareSeconds", MAX_WAIT_SECONDS);
   c.text("cloud", "a clouds.yaml entry");
   c.text("region", "a region of the image service");
-  return c.failures.length ? { failures: c.failures } : { inputs: news };
+  return c.failures.length ? { failures: c.failures } : { inputs: withDefaults(news) };
 }
 
-async function diff(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.DiffResult> {
+async function diff(_id: string, olds: MemberAcceptanceOutputs, stored: MemberAcceptanceInputs): Promise<pulumi.dynamic.DiffResult> {
+  const news = withDefaults(stored);
   const placement = placementDiff(news, olds);
   const replaces = [
     ...(news.imageId !== olds.imageId ? ["imageId"] : []),
@@ -72,8 +82,8 @@ async function diff(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcce
     ...placement.replaces,
   ];
   const updates = [
-    ...((news.status ?? "accepted") !== olds.status ? ["status"] : []),
-    ...((news.statusOnDelete ?? "rejected") !== olds.statusOnDelete ? ["statusOnDelete"] : []),
+    ...(news.status !== olds.status ? ["status"] : []),
+    ...(news.statusOnDelete !== olds.statusOnDelete ? ["statusOnDelete"] : []),
     ...placement.updates,
   ];
   return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
@@ -88,26 +98,19 @@ async function setStatus(glance: ImageService, imageId: string, memberId: string
     } catch (e) {
       if (!isHttpError(e, 404)) throw e;
       const left = deadline - Date.now();
-      if (left <= 0) {
-        const waited = waitSeconds > 0 ? ` after waiting ${waitSeconds} s` : "";
-        throw new ImageMembersError("ERR_HTTP", `${RESOURCE}: image ${imageId} is not shared with project ${memberId}${waited}`, {
-          hint: waitSeconds > 0
-            ? "check the image id and that the producer's stack adds this project as a member"
-            : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
-          method: e.method, path: e.path, status: 404, requestId: e.requestId,
-        });
-      }
+      if (left <= 0) throw notSharedError(RESOURCE, imageId, memberId, waitSeconds, e);
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
     }
   }
 }
 
-async function create(inputs: MemberAcceptanceInputs): Promise<{ id: string; outs: MemberAcceptanceOutputs }> {
+async function create(checked: MemberAcceptanceInputs): Promise<{ id: string; outs: MemberAcceptanceOutputs }> {
+  const inputs = withDefaults(checked);
   const glance = await serviceFor(inputs);
   const memberId = inputs.memberId ?? glance.projectId;
   // One PUT: Glance answers 200 whether or not the status changes, and 404 while not shared.
   const member = await writing(inputs.imageId,
-    () => setStatus(glance, inputs.imageId, memberId, inputs.status ?? "accepted", inputs.waitForShareSeconds ?? 0));
+    () => setStatus(glance, inputs.imageId, memberId, inputs.status, inputs.waitForShareSeconds ?? 0));
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
 
@@ -115,25 +118,25 @@ async function read(id: string, stored: Partial<MemberAcceptanceOutputs> = {}): 
   const props = membershipOf(id, stored);
   const { glance, member } = await findMember(props);
   if (!member) return {}; // the share was removed (or the image deleted)
-  const outputs = outputsOf(member, props, props.region);
-  // Inputs that mirror what is there, so after an applied `pulumi refresh` the state agrees with
-  // itself. What an unset input resolves to (the credential's project, the default status and
-  // statusOnDelete, the region) is left out, as the program may have left it out: diff() takes an unset input as
-  // equal to the resolved value, and a drift then shows only what drifted.
+  const outputs = outputsOf(member, withDefaults(props), props.region);
+  // Inputs that mirror what is there, as check() would have made them, so after an applied
+  // `pulumi refresh` the state agrees with itself and a drift shows as the input it changed. What an
+  // unset input resolves to at create (the credential's project, the region) is left out, as the
+  // program may have left it out: diff() takes an unset input as equal to the resolved value.
   const inputs: MemberAcceptanceInputs = compact({
     imageId: outputs.imageId,
     memberId: outputs.memberId === glance.projectId ? undefined : outputs.memberId,
-    status: outputs.status === "accepted" ? undefined : outputs.status,
-    statusOnDelete: outputs.statusOnDelete === "rejected" ? undefined : outputs.statusOnDelete,
+    status: outputs.status,
+    statusOnDelete: outputs.statusOnDelete,
     cloud: outputs.cloud,
   });
   return { id, props: outputs, inputs };
 }
 
 async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
-  const where = placementOf(news, olds);
+  const where = withDefaults(placementOf(news, olds));
   const glance = await serviceFor(where);
-  const status = news.status ?? "accepted";
+  const { status } = where;
   const member = status !== olds.status
     ? await writing(olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
     // statusOnDelete or cloud: nothing to write, the membership seen through these credentials
@@ -144,7 +147,7 @@ async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAc
 async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void> {
   const glance = await serviceFor(props);
   try {
-    await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? "rejected"));
+    await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? defaults.statusOnDelete));
   } catch (e) {
     if (isHttpError(e, 404)) return; // no longer shared: nothing left to hide
     throw e;

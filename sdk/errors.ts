@@ -1,10 +1,15 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { responseMessage } from "./messages";
+
 /**
- * One error class with a stable `code` for every failure the SDK reports. Provider code runs in a
- * separate plugin process and may load a second copy of this module, so the guards match by `name`
- * and `code`, not only `instanceof`.
+ * One error class with a stable `code` for every failure the SDK reports, and the only module that
+ * constructs it: each kind of failure has one function below, so the same failure reads the same
+ * wherever it happens. Provider code runs in a separate plugin process and may load a second copy of
+ * this module, so the guards match by `name` and `code`, not only `instanceof`.
  *
- * Nothing secret is ever stored here: messages are built from the method, the URL without userinfo,
- * the status and Glance's cleaned message; the original error is kept only as a sanitized `cause`.
+ * Nothing secret is ever stored here: messages are built from the method, the URL without userinfo
+ * or query, the status and the server's cleaned message; the original error is kept only as a
+ * sanitized `cause`.
  */
 export type ErrorCode = "ERR_HTTP" | "ERR_CONFIG" | "ERR_AUTH" | "ERR_VALIDATION" | "ERR_NETWORK";
 
@@ -57,7 +62,146 @@ export function isHttpError(error: unknown, status?: number): error is ImageMemb
   return isImageMembersError(error) && error.code === "ERR_HTTP" && (status === undefined || error.status === status);
 }
 
+// ---- what the constructors below are given --------------------------------------------------------
+
+/** An answer as the transport returns it (sdk/http.ts `HttpResponse`). */
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  attempts: number;
+}
+
+/** The URL as it may appear in an error: no userinfo, no query. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+export function header(res: Pick<Answer, "headers">, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const tries = (attempts: number) => (attempts > 1 ? ` after ${attempts} attempts` : "");
+
+/** The fields every error about one answer carries. */
+const about = (method: string, url: string, res: Answer | { status?: number }) => ({
+  method,
+  path: displayUrl(url),
+  ...(res.status !== undefined ? { status: res.status } : {}),
+  ...("headers" in res ? { requestId: header(res, "x-openstack-request-id") } : {}),
+});
+
+// ---- settings and inputs ------------------------------------------------------------------------------
+
 export const configError = (detail: string, hint?: string, path?: string) =>
   new ImageMembersError("ERR_CONFIG", detail, { hint, path });
 
 export const validationError = (detail: string, hint?: string) => new ImageMembersError("ERR_VALIDATION", detail, { hint });
+
+// ---- the wire -----------------------------------------------------------------------------------------
+
+const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL|EPROTO/;
+
+/** No answer: refused, reset, timed out, TLS refused. */
+export function networkError(method: string, url: string, error: Error, attempts: number): ImageMembersError {
+  const code = (error as { code?: string }).code ?? "error";
+  const tls = tlsCodes.test(code);
+  const what = code === "ETIMEDOUT" ? "timed out" : tls ? `failed TLS verification (${code})` : `failed: ${code}`;
+  return new ImageMembersError("ERR_NETWORK", `${method} ${displayUrl(url)} ${what}${tries(attempts)}`, {
+    method,
+    path: displayUrl(url),
+    hint: tls
+      ? "set cacertFile (clouds.yaml cacert, OS_CACERT) to the CA that signed the server's certificate, or insecure: true to skip verification"
+      : code === "ETIMEDOUT"
+        ? "the server did not answer in time; raise timeoutSeconds if it is just slow"
+        : "check that the URL is right and the service is up",
+    cause: sanitized(error),
+  });
+}
+
+/** Keeps what explains a network failure; drops the HTTP client's request options (they hold the token header). */
+function sanitized(error: Error): Error {
+  const e = new Error(error.message.split("\n")[0]);
+  const code = (error as { code?: string }).code;
+  if (code) (e as { code?: string }).code = code;
+  return e;
+}
+
+/** A status the operation does not accept; `hint` comes from the operation's table (sdk/image-members.ts). */
+export function statusError(method: string, url: string, res: Answer, hint?: string): ImageMembersError {
+  const message = responseMessage(res.body);
+  return new ImageMembersError(res.status === 401 ? "ERR_AUTH" : "ERR_HTTP",
+    `${method} ${displayUrl(url)} failed with ${res.status}${tries(res.attempts)}${message ? `: ${message}` : ""}`,
+    { hint, ...about(method, url, res) });
+}
+
+/** An accepted status whose body is not JSON. */
+export function notJsonError(method: string, url: string, res: Answer, hint?: string): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} with a body that is not JSON`,
+    { hint, ...about(method, url, res) });
+}
+
+/** A JSON answer without what the API reference says it holds (`what`: "without a member list"). */
+export function unexpectedAnswer(method: string, url: string, res: Answer | { status?: number }, what: string, hint?: string): ImageMembersError {
+  const status = res.status !== undefined ? ` ${res.status}` : "";
+  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered${status} ${what}`, { hint, ...about(method, url, res) });
+}
+
+// ---- Keystone -----------------------------------------------------------------------------------------
+
+/**
+ * Keystone refused the credentials (401, 403, 404: `ERR_AUTH`) or failed (`ERR_HTTP`);
+ * `credentials` names them without a secret: "the password credentials from <source>".
+ */
+export function authError(url: string, res: Answer, credentials: string, hint: string): ImageMembersError {
+  const message = responseMessage(res.body);
+  const keystone = `Keystone at ${displayUrl(url).replace(/\/auth\/tokens$/, "")}`;
+  const answer = `${res.status}${tries(res.attempts)}${message ? ` ${message}` : ""}`;
+  return [401, 403, 404].includes(res.status)
+    ? new ImageMembersError("ERR_AUTH", `${keystone} refused ${credentials}: ${answer}`, { hint, ...about("POST", url, res) })
+    : new ImageMembersError("ERR_HTTP", `${keystone} answered ${answer} while authenticating with ${credentials}`,
+      { hint: "Keystone is unavailable or failing: retry later or check the service", ...about("POST", url, res) });
+}
+
+export function unscopedTokenError(url: string, res: Answer): ImageMembersError {
+  return new ImageMembersError("ERR_AUTH", `Keystone at ${displayUrl(url)} issued a token without a project scope`, {
+    hint: "Glance needs a project-scoped token: give a project (or an application credential made for one)", ...about("POST", url, res),
+  });
+}
+
+// ---- memberships ----------------------------------------------------------------------------------
+
+/** What a consumer is told while the producer has not shared the image with it (yet). */
+export const notShared = (imageId: string, memberId: string | undefined) => `image ${imageId} is not shared with project ${memberId}`;
+
+/** A MemberAcceptance whose image is still not shared (after `waitedSeconds`, when it waited). */
+export function notSharedError(resource: string, imageId: string, memberId: string, waitedSeconds: number, cause: ImageMembersError): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP", `${resource}: ${notShared(imageId, memberId)}${waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : ""}`, {
+    hint: waitedSeconds > 0
+      ? "check the image id and that the producer's stack adds this project as a member"
+      : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
+    method: cause.method, path: cause.path, status: 404, requestId: cause.requestId,
+  });
+}
+
+/** An ImageMember create that met a membership it may not take over. */
+export function alreadySharedError(resource: string, imageId: string, memberId: string, status: string, since: string, cause: ImageMembersError): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP",
+    `${resource}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${status} since ${since})`, {
+      hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
+      method: cause.method, path: cause.path, status: 409, requestId: cause.requestId,
+    });
+}
+
+// ---- image lists --------------------------------------------------------------------------------------
+
+/** Glance's paged image list misbehaving: no end, a marker that keeps vanishing, contradicting lists. */
+export function imageListError(url: string, detail: string, hint?: string, status?: number): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)}${detail}`, { hint, ...about("GET", url, { status }) });
+}

@@ -3,7 +3,7 @@ import * as https from "node:https";
 // got's types stay inside this file: no published declaration may name one (got's own declarations
 // fail to compile in a `pulumi new typescript` project; test/types/published-types.test.ts).
 import type { Got } from "got" with { "resolution-mode": "import" };
-import { ImageMembersError } from "./errors";
+import { displayUrl, networkError } from "./errors";
 
 /**
  * One place that sends requests: keep-alive agents shared by the whole process, a timeout on every
@@ -96,44 +96,6 @@ const agents = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The URL as it may appear in an error: no userinfo, no query. */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//");
-  }
-}
-
-const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL|EPROTO/;
-
-export function networkError(request: HttpRequest, error: Error, attempts: number): ImageMembersError {
-  const code = (error as { code?: string }).code ?? "error";
-  const url = displayUrl(request.url);
-  const tls = tlsCodes.test(code);
-  const what = code === "ETIMEDOUT" ? "timed out" : tls ? `failed TLS verification (${code})` : `failed: ${code}`;
-  const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
-  return new ImageMembersError("ERR_NETWORK", `${request.method} ${url} ${what}${tries}`, {
-    method: request.method,
-    path: url,
-    hint: tls
-      ? "set cacertFile (clouds.yaml cacert, OS_CACERT) to the CA that signed the server's certificate, or insecure: true to skip verification"
-      : code === "ETIMEDOUT"
-        ? "the server did not answer in time; raise timeoutSeconds if it is just slow"
-        : "check that the URL is right and the service is up",
-    cause: sanitized(error),
-  });
-}
-
-/** Keeps what explains a network failure; drops got's request options (they hold the token header). */
-function sanitized(error: Error): Error {
-  const e = new Error(error.message.split("\n")[0]);
-  const code = (error as { code?: string }).code;
-  if (code) (e as { code?: string }).code = code;
-  return e;
-}
-
 export async function send(request: HttpRequest, options: TransportOptions): Promise<HttpResponse> {
   const got = await loadGot();
   const policy = options.retry ?? defaultRetryPolicy;
@@ -170,7 +132,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
       const code = (error as { code?: string }).code ?? "";
       options.onAttempt?.({ method: request.method, url: displayUrl(request.url), attempt, error: code });
       delay = retryableCodes.has(code) ? retryDelay(policy, attempt) : undefined;
-      if (delay === undefined) throw networkError(request, error as Error, attempt);
+      if (delay === undefined) throw networkError(request.method, request.url, error as Error, attempt);
       if (!notSentCodes.has(code)) maybeActed = true;
     }
     await sleep(delay);

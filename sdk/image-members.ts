@@ -1,12 +1,10 @@
-import { ImageMembersError } from "./errors";
-import { displayUrl, type HttpResponse } from "./http";
-import { header } from "./keystone";
-import { responseMessage } from "./messages";
+import { notJsonError, notShared, statusError, type ImageMembersError } from "./errors";
+import type { HttpResponse } from "./http";
 import type { Image, Member, MemberStatus } from "./types";
 
 /**
  * Glance v2 image members, as one module (gophercloud's `image/v2/members` layout): URL builders,
- * the status each operation expects, the wire shape turned into the domain type, and what each
+ * the statuses each operation accepts, the wire shape turned into the domain type, and what each
  * failure means for that operation.
  */
 
@@ -15,18 +13,36 @@ export const imageUrl = (endpoint: string, imageId: string) => `${endpoint}/v2/i
 export const membersUrl = (endpoint: string, imageId: string) => `${imageUrl(endpoint, imageId)}/members`;
 export const memberUrl = (endpoint: string, imageId: string, memberId: string) => `${membersUrl(endpoint, imageId)}/${enc(memberId)}`;
 
-export type Operation = "listMembers" | "getMember" | "createMember" | "deleteMember" | "updateMemberStatus" | "getImage" | "listImages";
+/**
+ * Each call: its method and the statuses that mean its goal is met (gophercloud's `OkCodes`), from
+ * Glance's api-ref ("Image members", "Images"). `afterActed` are accepted only when an earlier
+ * attempt may have reached Glance and acted before its answer was lost.
+ */
+interface OperationSpec {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  ok: readonly number[];
+  afterActed?: readonly number[];
+}
 
-/** The success status of each call (Glance api-ref, "Image members"): create answers 200, not 201. */
-export const expectedStatus: Record<Operation, number> = {
-  listMembers: 200,
-  getMember: 200,
-  createMember: 200,
-  deleteMember: 204,
-  updateMemberStatus: 200,
-  getImage: 200,
-  listImages: 200,
-};
+export const operations = {
+  listMembers: { method: "GET", ok: [200] },
+  getMember: { method: "GET", ok: [200] },
+  // 200, not 201; a 409 after a lost answer is the member that attempt created
+  createMember: { method: "POST", ok: [200], afterActed: [409] },
+  // 404: already gone, so the goal is met
+  deleteMember: { method: "DELETE", ok: [204, 404] },
+  updateMemberStatus: { method: "PUT", ok: [200] },
+  getImage: { method: "GET", ok: [200] },
+  listImages: { method: "GET", ok: [200] },
+} as const satisfies Record<string, OperationSpec>;
+
+export type Operation = keyof typeof operations;
+
+/** Whether an answer meets the operation's goal. */
+export function accepts(operation: Operation, res: Pick<HttpResponse, "status" | "maybeActed">): boolean {
+  const spec: OperationSpec = operations[operation];
+  return spec.ok.includes(res.status) || (res.maybeActed && (spec.afterActed ?? []).includes(res.status));
+}
 
 interface MemberBody {
   image_id: string;
@@ -51,9 +67,7 @@ export function parseJson<T>(res: HttpResponse, method: string, url: string): T 
   try {
     return JSON.parse(res.body) as T;
   } catch {
-    throw new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} with a body that is not JSON`, {
-      method, path: displayUrl(url), status: res.status, requestId: header(res, "x-openstack-request-id"),
-    });
+    throw notJsonError(method, url, res);
   }
 }
 
@@ -67,51 +81,57 @@ export interface FailureContext {
   image?: Image;
 }
 
-/** What to do about a failed call; Glance's wording differs between policy modes, so only the status counts. */
-export function hintFor(status: number, ctx: FailureContext): string | undefined {
-  const { operation: op, imageId, memberId, projectId } = ctx;
-  if (op === "listImages") {
-    if (status === 403) return `this credential's project (${projectId}) may not list images: it needs a role such as reader or member on the project`;
-    if (status === 401) return "the token was refused twice: check that Keystone and Glance agree (same Keystone, clocks in sync)";
-    return undefined;
-  }
-  switch (status) {
-    case 401:
-      return "the token was refused twice: check that Keystone and Glance agree (same Keystone, clocks in sync)";
-    case 403:
-      if (op === "createMember" || op === "deleteMember") {
-        if (ctx.image && ctx.image.visibility !== "shared") {
-          return `image ${imageId} has visibility "${ctx.image.visibility}": only images with visibility "shared" have members (openstack image set --shared ${imageId})`;
-        }
-        if (ctx.image && ctx.image.owner !== projectId) {
-          return `image ${imageId} is owned by project ${ctx.image.owner}, not by this credential's project ${projectId}: only the owner adds or removes members`;
-        }
-        return `check that image ${imageId} has visibility "shared" and that this credential's project (${projectId}) owns it and has the member role`;
-      }
-      if (op === "updateMemberStatus") {
-        return `only the member project itself (${memberId}) may set its status: use that project's credentials, not the image owner's`;
-      }
-      if (op === "listMembers") return `check that image ${imageId} has visibility "shared": only shared images have members`;
-      return undefined;
-    case 404:
-      if (op === "updateMemberStatus") {
-        return `image ${imageId} is not shared with project ${memberId} (yet): the image owner must add it as a member first`;
-      }
-      if (op === "getMember") return `project ${memberId} is not a member of image ${imageId}, or the image is not visible to this project`;
-      return `image ${imageId} does not exist or is not visible to project ${projectId}`;
-    case 409:
-      return op === "createMember" ? `project ${memberId} is already a member of image ${imageId}` : undefined;
-    case 413:
-      return `image ${imageId} has reached Glance's member quota (image_member_quota, 128 by default): remove members or ask the operator to raise it`;
-    default:
-      return undefined;
-  }
-}
+type Hint = (ctx: FailureContext) => string | undefined;
 
-export function httpError(res: HttpResponse, method: string, url: string, ctx: FailureContext): ImageMembersError {
-  const message = responseMessage(res.body);
-  const path = displayUrl(url);
-  return new ImageMembersError(res.status === 401 ? "ERR_AUTH" : "ERR_HTTP",
-    `${method} ${path} failed with ${res.status}${res.attempts > 1 ? ` after ${res.attempts} attempts` : ""}${message ? `: ${message}` : ""}`,
-    { hint: hintFor(res.status, ctx), method, path, status: res.status, requestId: header(res, "x-openstack-request-id") });
+const tokenRefusedTwice: Hint = () => "the token was refused twice: check that Keystone and Glance agree (same Keystone, clocks in sync)";
+const imageNotVisible: Hint = ({ imageId, projectId }) => `image ${imageId} does not exist or is not visible to project ${projectId}`;
+const ownerOnly: Hint = ({ imageId, projectId, image }) => {
+  if (image && image.visibility !== "shared") {
+    return `image ${imageId} has visibility "${image.visibility}": only images with visibility "shared" have members (openstack image set --shared ${imageId})`;
+  }
+  if (image && image.owner !== projectId) {
+    return `image ${imageId} is owned by project ${image.owner}, not by this credential's project ${projectId}: only the owner adds or removes members`;
+  }
+  return `check that image ${imageId} has visibility "shared" and that this credential's project (${projectId}) owns it and has the member role`;
+};
+
+/**
+ * What to do about a failed call, by operation and status. Glance's wording differs between policy
+ * modes, so only the status counts; 401 means a second refusal (the first renews the token).
+ */
+const hints: Record<Operation, Partial<Record<number, Hint>>> = {
+  listMembers: {
+    401: tokenRefusedTwice,
+    403: ({ imageId }) => `check that image ${imageId} has visibility "shared": only shared images have members`,
+    404: imageNotVisible,
+  },
+  getMember: {
+    401: tokenRefusedTwice,
+    404: ({ imageId, memberId }) => `project ${memberId} is not a member of image ${imageId}, or the image is not visible to this project`,
+  },
+  createMember: {
+    401: tokenRefusedTwice,
+    403: ownerOnly,
+    404: imageNotVisible,
+    409: ({ imageId, memberId }) => `project ${memberId} is already a member of image ${imageId}`,
+    413: ({ imageId }) => `image ${imageId} has reached Glance's member quota (image_member_quota, 128 by default): remove members or ask the operator to raise it`,
+  },
+  deleteMember: { 401: tokenRefusedTwice, 403: ownerOnly },
+  updateMemberStatus: {
+    401: tokenRefusedTwice,
+    403: ({ memberId }) => `only the member project itself (${memberId}) may set its status: use that project's credentials, not the image owner's`,
+    404: ({ imageId, memberId }) => `${notShared(imageId, memberId)} (yet): the image owner must add it as a member first`,
+  },
+  getImage: { 401: tokenRefusedTwice, 404: imageNotVisible },
+  listImages: {
+    401: tokenRefusedTwice,
+    403: ({ projectId }) => `this credential's project (${projectId}) may not list images: it needs a role such as reader or member on the project`,
+  },
+};
+
+export const hintFor = (status: number, ctx: FailureContext): string | undefined => hints[ctx.operation][status]?.(ctx);
+
+/** The error for a status the operation does not accept. */
+export function failure(res: HttpResponse, url: string, ctx: FailureContext): ImageMembersError {
+  return statusError(operations[ctx.operation].method, url, res, hintFor(res.status, ctx));
 }

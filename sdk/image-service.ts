@@ -1,7 +1,7 @@
-import { ImageMembersError, isHttpError } from "./errors";
-import { displayUrl, send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
+import { isHttpError, unexpectedAnswer } from "./errors";
+import { send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
 import {
-  expectedStatus, httpError, imageUrl, memberUrl, membersUrl, parseJson, toImage, toMember, type FailureContext, type Operation,
+  accepts, failure, imageUrl, memberUrl, membersUrl, operations, parseJson, toImage, toMember, type FailureContext, type Operation,
 } from "./image-members";
 import { authenticate, credentialKey, imageEndpointFromCatalog, SessionCache, type Session } from "./keystone";
 import { resolveCloud, type ResolvedCloud, type StackConfig } from "./settings";
@@ -80,11 +80,9 @@ class GlanceImageService implements ImageService {
   async listMembers(imageId: string): Promise<Member[]> {
     assertId("imageId", imageId);
     const url = membersUrl(this.endpoint, imageId);
-    const res = await this.call("listMembers", { method: "GET", url }, { imageId });
+    const res = await this.call("listMembers", url, { imageId });
     const body = parseJson<{ members?: Parameters<typeof toMember>[0][] }>(res, "GET", url);
-    if (!Array.isArray(body.members)) {
-      throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)} answered ${res.status} without a member list`, { method: "GET", path: displayUrl(url), status: res.status });
-    }
+    if (!Array.isArray(body.members)) throw unexpectedAnswer("GET", url, res, "without a member list");
     return body.members.map(toMember);
   }
 
@@ -92,7 +90,7 @@ class GlanceImageService implements ImageService {
     assertId("imageId", imageId);
     assertId("memberId", memberId);
     const url = memberUrl(this.endpoint, imageId, memberId);
-    const res = await this.call("getMember", { method: "GET", url }, { imageId, memberId });
+    const res = await this.call("getMember", url, { imageId, memberId });
     return toMember(parseJson(res, "GET", url));
   }
 
@@ -100,8 +98,8 @@ class GlanceImageService implements ImageService {
     assertId("imageId", imageId);
     assertId("memberId", memberId);
     const url = membersUrl(this.endpoint, imageId);
-    const res = await this.call("createMember", { method: "POST", url, json: { member: memberId } }, { imageId, memberId });
-    if (res.status === 409 && res.maybeActed) {
+    const res = await this.call("createMember", url, { imageId, memberId }, { member: memberId });
+    if (res.status === 409) {
       // An earlier attempt reached Glance and created the member before its answer was lost.
       return this.getMember(imageId, memberId);
     }
@@ -111,7 +109,7 @@ class GlanceImageService implements ImageService {
   async deleteMember(imageId: string, memberId: string): Promise<void> {
     assertId("imageId", imageId);
     assertId("memberId", memberId);
-    await this.call("deleteMember", { method: "DELETE", url: memberUrl(this.endpoint, imageId, memberId) }, { imageId, memberId });
+    await this.call("deleteMember", memberUrl(this.endpoint, imageId, memberId), { imageId, memberId });
   }
 
   async updateMemberStatus(imageId: string, memberId: string, status: MemberStatus): Promise<Member> {
@@ -119,14 +117,14 @@ class GlanceImageService implements ImageService {
     assertId("memberId", memberId);
     assertStatus("status", status);
     const url = memberUrl(this.endpoint, imageId, memberId);
-    const res = await this.call("updateMemberStatus", { method: "PUT", url, json: { status } }, { imageId, memberId });
+    const res = await this.call("updateMemberStatus", url, { imageId, memberId }, { status });
     return toMember(parseJson(res, "PUT", url));
   }
 
   async getImage(imageId: string): Promise<Image> {
     assertId("imageId", imageId);
     const url = imageUrl(this.endpoint, imageId);
-    const res = await this.call("getImage", { method: "GET", url }, { imageId });
+    const res = await this.call("getImage", url, { imageId });
     return toImage(parseJson(res, "GET", url));
   }
 
@@ -137,7 +135,7 @@ class GlanceImageService implements ImageService {
       (marker) => sharedImagesUrl(this.endpoint, f, status, marker),
       async (url) => {
         try {
-          const res = await this.call("listImages", { method: "GET", url }, { imageId: "" });
+          const res = await this.call("listImages", url, { imageId: "" });
           return { page: parsePage(res, url) };
         } catch (e) {
           // the marker's image was deleted between two pages: Glance answers 400
@@ -149,8 +147,12 @@ class GlanceImageService implements ImageService {
     return joinLists(this.projectId, f, new Map<ListStatus, ImageRecord[]>(statuses.map((s, i) => [s, lists[i]!])));
   }
 
-  /** Sends with the session's token, re-authenticates once on 401, and maps unexpected statuses to errors. */
-  private async call(operation: Operation, request: HttpRequest, ids: { imageId: string; memberId?: string }): Promise<HttpResponse> {
+  /**
+   * Sends the operation's request with the session's token, re-authenticates once on 401, and turns
+   * a status the operation does not accept into its error.
+   */
+  private async call(operation: Operation, url: string, ids: { imageId: string; memberId?: string }, json?: unknown): Promise<HttpResponse> {
+    const request: HttpRequest = { method: operations[operation].method, url, ...(json === undefined ? {} : { json }) };
     let session = await this.session();
     const sentAt = Date.now();
     let res = await send(withToken(request, session.token), this.transport);
@@ -167,12 +169,10 @@ class GlanceImageService implements ImageService {
       // the first send may have acted before its answer was lost: that still counts
       res = { ...resent, attempts: res.attempts + resent.attempts, maybeActed: res.maybeActed || resent.maybeActed };
     }
-    if (res.status === expectedStatus[operation]) return res;
-    if (operation === "deleteMember" && res.status === 404) return res; // already gone: the goal is met
-    if (operation === "createMember" && res.status === 409 && res.maybeActed) return res;
+    if (accepts(operation, res)) return res;
     const ctx: FailureContext = { operation, ...ids, projectId: this.projectId };
     if (operation === "createMember" && res.status === 403) ctx.image = await this.imageIfVisible(ids.imageId);
-    throw httpError(res, request.method, request.url, ctx);
+    throw failure(res, url, ctx);
   }
 
   /** The image record, to explain a refused create; undefined when it cannot be read. */

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { configError, ImageMembersError } from "./errors";
-import { displayUrl, send, type HttpResponse, type TransportOptions } from "./http";
-import { responseMessage } from "./messages";
+import { authError, configError, header, notJsonError, unscopedTokenError, type ImageMembersError } from "./errors";
+import { send, type HttpResponse, type TransportOptions } from "./http";
 import type { AuthSpec, Interface, ResolvedCloud } from "./settings";
 import { trimEndpoint } from "./settings";
 
@@ -72,50 +71,33 @@ interface TokenBody {
 }
 
 function authFailure(cloud: ResolvedCloud, res: HttpResponse, url: string): ImageMembersError {
-  const message = responseMessage(res.body);
-  const requestId = header(res, "x-openstack-request-id");
-  const rejected = res.status === 401 || res.status === 403 || res.status === 404;
-  const hint = cloud.auth.method === "password"
+  const { method } = cloud.auth;
+  const hint = method === "password"
     ? "check the user, password, project and their domains"
-    : cloud.auth.method === "token"
+    : method === "token"
       ? "the token may have expired: get a new one"
       : "check the application credential's id or name and secret, and that it has not expired";
-  const keystone = `Keystone at ${displayUrl(identityUrl(cloud.auth.authUrl))}`;
-  const credentials = `${cloud.auth.method === "application_credential" ? "the application credential" : `the ${cloud.auth.method} credentials`} from ${cloud.source}`;
-  const answer = `${res.status}${res.attempts > 1 ? ` after ${res.attempts} attempts` : ""}${message ? ` ${message}` : ""}`;
-  return rejected
-    ? new ImageMembersError("ERR_AUTH", `${keystone} refused ${credentials}: ${answer}`,
-      { hint, method: "POST", path: displayUrl(url), status: res.status, requestId })
-    : new ImageMembersError("ERR_HTTP", `${keystone} answered ${answer} while authenticating with ${credentials}`,
-      { hint: "Keystone is unavailable or failing: retry later or check the service", method: "POST", path: displayUrl(url), status: res.status, requestId });
+  const credentials = `${method === "application_credential" ? "the application credential" : `the ${method} credentials`} from ${cloud.source}`;
+  return authError(url, res, credentials, hint);
 }
 
-export function header(res: HttpResponse, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+/** `POST /v3/auth/tokens` answers 201; some deployments' proxies answer 200. */
+const TOKEN_ISSUED: readonly number[] = [201, 200];
 
 export async function authenticate(cloud: ResolvedCloud, transport: TransportOptions): Promise<Session> {
   const url = `${identityUrl(cloud.auth.authUrl)}/auth/tokens`;
   const obtainedAt = Date.now();
   const res = await send({ method: "POST", url, json: authRequestBody(cloud.auth) }, transport);
-  if (res.status !== 201 && res.status !== 200) throw authFailure(cloud, res, url);
+  if (!TOKEN_ISSUED.includes(res.status)) throw authFailure(cloud, res, url);
   const token = header(res, "x-subject-token");
   let body: TokenBody;
   try {
     body = JSON.parse(res.body) as TokenBody;
   } catch {
-    throw new ImageMembersError("ERR_HTTP", `Keystone at ${displayUrl(url)} answered ${res.status} with a body that is not JSON`, {
-      hint: "check that the auth URL points at Keystone's v3 API", method: "POST", path: displayUrl(url), status: res.status,
-    });
+    throw notJsonError("POST", url, res, "check that the auth URL points at Keystone's v3 API");
   }
   const projectId = body.token?.project?.id;
-  if (!token || !projectId) {
-    throw new ImageMembersError("ERR_AUTH", `Keystone at ${displayUrl(url)} issued a token without a project scope`, {
-      hint: "Glance needs a project-scoped token: give a project (or an application credential made for one)",
-      method: "POST", path: displayUrl(url), status: res.status,
-    });
-  }
+  if (!token || !projectId) throw unscopedTokenError(url, res);
   const issued = Date.parse(body.token?.issued_at ?? "");
   const expires = Date.parse(body.token?.expires_at ?? "");
   const lifetime = Number.isFinite(issued) && Number.isFinite(expires) && expires > issued ? expires - issued : 3_600_000;

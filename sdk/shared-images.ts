@@ -1,5 +1,5 @@
-import { ImageMembersError, validationError } from "./errors";
-import { displayUrl, type HttpResponse } from "./http";
+import { imageListError, notJsonError, unexpectedAnswer, validationError } from "./errors";
+import type { HttpResponse } from "./http";
 import { memberStatuses, type MemberStatus, type SharedImage, type SharedImageFilter } from "./types";
 import { checkId } from "./validation";
 
@@ -102,17 +102,13 @@ export function parsePage(res: HttpResponse, url: string): ImagePage {
   try {
     body = JSON.parse(res.body) as typeof body;
   } catch {
-    body = {};
+    throw notJsonError("GET", url, res);
   }
-  if (!Array.isArray(body.images)) {
-    throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)} answered ${res.status} without an image list`, { method: "GET", path: displayUrl(url), status: res.status });
-  }
+  if (!Array.isArray(body.images)) throw unexpectedAnswer("GET", url, res, "without an image list");
   const page: ImagePage = { images: body.images as ImageRecord[] };
   if (typeof body.next === "string" && body.next) {
     const marker = new URL(body.next, "http://next.invalid").searchParams.get("marker");
-    if (!marker) {
-      throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)} answered a next link without a marker`, { method: "GET", path: displayUrl(url), status: res.status });
-    }
+    if (!marker) throw unexpectedAnswer("GET", url, {}, "a next link without a marker");
     page.nextMarker = marker;
   }
   return page;
@@ -132,9 +128,8 @@ export async function allPages(
       const answer = await get(url);
       if (answer.markerGone || !answer.page) {
         if (restart >= MARKER_RESTARTS) {
-          throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)} failed with 400: the page marker's image was deleted while the list was read, ${restart + 1} times in a row`, {
-            hint: "images are being deleted faster than the list can be read; try again", method: "GET", path: displayUrl(url), status: 400,
-          });
+          throw imageListError(url, ` failed with 400: the page marker's image was deleted while the list was read, ${restart + 1} times in a row`,
+            "images are being deleted faster than the list can be read; try again", 400);
         }
         break; // start again from the first page
       }
@@ -142,7 +137,7 @@ export async function allPages(
       images.push(...page.images);
       if (page.nextMarker === undefined || page.images.length === 0) return images;
       if (seen.has(page.nextMarker) || pages >= MAX_PAGES) {
-        throw new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)}: Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`, { method: "GET", path: displayUrl(url) });
+        throw imageListError(url, `: Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`);
       }
       seen.add(page.nextMarker);
       marker = page.nextMarker;
@@ -162,10 +157,8 @@ export function joinLists(projectId: string, filter: SharedFilter, lists: Map<Li
     for (const image of lists.get(s) ?? []) {
       if (statusOf.has(image.id) && image.owner !== projectId) {
         // Glance filters by member status only for regular users: an admin sees every shared image in every list
-        throw new ImageMembersError("ERR_HTTP", `GET /v2/images listed image ${image.id} as both pending and rejected for project ${projectId}`, {
-          hint: "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed",
-          method: "GET", path: "/v2/images",
-        });
+        throw imageListError("/v2/images", ` listed image ${image.id} as both pending and rejected for project ${projectId}`,
+          "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed");
       }
       statusOf.set(image.id, s);
     }

@@ -10,6 +10,12 @@ const share = (fake: { members: Map<string, unknown[]>; addImage: (id: string) =
 };
 
 describe("MemberAcceptance check", () => {
+  test("fills in the defaults, once, for every later step", async () => {
+    expect((await p.check({} as never, { imageId: IMAGE })).inputs).toEqual({ imageId: IMAGE, status: "accepted", statusOnDelete: "rejected" });
+    expect((await p.check({} as never, { imageId: IMAGE, status: "pending", statusOnDelete: "pending" })).inputs)
+      .toEqual({ imageId: IMAGE, status: "pending", statusOnDelete: "pending" });
+  });
+
   test("names each bad property and its fix", async ({ fake }) => {
     const r = await p.check({} as never, { imageId: IMAGE, status: "ACCEPTED", statusOnDelete: "deleted", waitForShareSeconds: -1 } as never);
     expect(r.failures!.map((f) => f.reason)).toEqual([
@@ -70,8 +76,10 @@ describe("MemberAcceptance create, read, update, delete", () => {
   test("read reports drift in status and mirrors it in the inputs", async ({ fake }) => {
     share(fake);
     const { id, outs } = await p.create({ imageId: IMAGE });
-    // the default status is left out of the inputs, as a program that relies on it leaves it out
-    expect(await p.read(id, outs)).toEqual({ id, props: outs, inputs: { imageId: IMAGE } });
+    // the inputs as check() makes them: the defaults filled in, the resolved project left out
+    const checked = await p.check({} as never, { imageId: IMAGE });
+    expect(checked.inputs).toEqual({ imageId: IMAGE, status: "accepted", statusOnDelete: "rejected" });
+    expect(await p.read(id, outs)).toEqual({ id, props: outs, inputs: checked.inputs });
     fake.members.get(IMAGE)![0]!.status = "rejected";
     newCommand();
     const drifted = await p.read(id, outs);

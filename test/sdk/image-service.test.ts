@@ -147,6 +147,18 @@ describe("errors", () => {
     await expect(glance.listMembers(IMAGE)).rejects.toThrow(/failed with 400: 400 Bad Request Bad things$/);
   });
 
+  test("an answer that is not JSON is said one way, whoever sent it: Keystone, a member call, the image list", async ({ fake, open }) => {
+    const notJson = (method: string, status: number) =>
+      expect.objectContaining({ code: "ERR_HTTP", method, status, message: expect.stringMatching(new RegExp(`^${method} http://127\\.0\\.0\\.1:\\d+/\\S+ answered ${status} with a body that is not JSON`)) });
+    const glance = await open();
+    fake.on("GET", /members\//, () => ({ status: 200, body: "<html>member</html>" }), 1);
+    await expect(glance.getMember(IMAGE, CONSUMER)).rejects.toEqual(notJson("GET", 200));
+    fake.on("GET", /\/v2\/images$/, () => ({ status: 200, body: "<html>list</html>" }), 1);
+    await expect(glance.listSharedImages({ memberStatus: "accepted" })).rejects.toEqual(notJson("GET", 200));
+    fake.on("POST", /auth\/tokens$/, () => ({ status: 201, body: "<html>token</html>", headers: { "x-subject-token": "t" } }), 1);
+    await expect(open({ username: "someone-else" })).rejects.toEqual(notJson("POST", 201));
+  });
+
   test("errors are recognised by name and code, not only by class", async ({ open }) => {
     const glance = await open();
     const error = await glance.getMember(IMAGE, CONSUMER).catch((e: unknown) => e);
