@@ -26,15 +26,10 @@ CLIPBOARD_REPLACE=github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.
 NEED_FREE_MB=4096
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Go from PATH, else where its installer puts it
-command -v go >/dev/null 2>&1 || PATH="$PATH:/usr/local/go/bin"
-started=$(date +%s)
-say() { echo "pulumi-cli: $*" >&2; }
-stage() { say "[$(( $(date +%s) - started ))s] $*"; }
-
-version_ge() { # $1 >= $2, both x.y.z
-  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
-}
+GB_PREFIX=pulumi-cli
+# say, stage, version_ge, cache_base, go_version, go_build_env, cached_build
+# shellcheck source=lib/go-build.sh
+. "$repo/scripts/lib/go-build.sh"
 
 # The plugin script that starts a dynamic provider; it ships at the root of @pulumi/pulumi.
 plugin_script() {
@@ -58,18 +53,12 @@ path_cli_dir() {
 }
 
 cache_root() {
-  echo "${PULUMI_IMAGE_MEMBERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-image-members}/pulumi-cli"
+  echo "$(cache_base)/pulumi-cli"
 }
-
-go_version() {
-  GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || { say "Go is not installed (the build needs it: https://go.dev/dl)"; exit 1; }
-}
-
-free_mb() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
 
 build_into() { # $1: empty directory that receives bin/
   local out=$1 w="$1/work"
-  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-modcacherw
+  go_build_env
   mkdir -p "$w" "$out/bin"
   cd "$w"
   go mod init localbuild/pulumi-cli >/dev/null 2>&1
@@ -98,37 +87,16 @@ build_into() { # $1: empty directory that receives bin/
   [ "$("$out/bin/pulumi" version)" = "$CLI_VERSION" ] || { say "the built pulumi does not report $CLI_VERSION"; exit 1; }
 }
 
+build_with_plugin() { # $1: empty directory that receives bin/; $2: where it will be moved
+  say "no Pulumi CLI >= $MIN_PATH_VERSION on PATH: building $CLI_VERSION from Go modules into $2 (once per machine)"
+  ( build_into "$1" )
+  cp "$(plugin_script)" "$1/bin/pulumi-resource-pulumi-nodejs"
+  chmod 0755 "$1/bin/pulumi-resource-pulumi-nodejs"
+}
+
 built_cli_dir() {
-  local root key final
-  root=$(cache_root)
-  key="$CLI_VERSION-nolanghost-$(go_version)"
-  final="$root/$key"
-  if [ -x "$final/bin/pulumi" ]; then echo "$final/bin"; return; fi
-  mkdir -p "$root"
-  exec 9>"$root/.lock"
-  if ! flock -n 9; then
-    say "another run is building the CLI; waiting for it"
-    flock 9
-  fi
-  if [ -x "$final/bin/pulumi" ]; then echo "$final/bin"; return; fi # built while we waited
-  local gomodcache free_cache free_mod
-  gomodcache=$(GOTOOLCHAIN=local go env GOMODCACHE)
-  mkdir -p "$gomodcache"
-  free_cache=$(free_mb "$root"); free_mod=$(free_mb "$gomodcache")
-  if (( free_cache < NEED_FREE_MB || free_mod < NEED_FREE_MB )); then
-    say "not enough free disk to build: $free_cache MB at $root, $free_mod MB at $gomodcache (need $NEED_FREE_MB MB each)"
-    exit 1
-  fi
-  say "no Pulumi CLI >= $MIN_PATH_VERSION on PATH: building $CLI_VERSION from Go modules into $final (once per machine)"
-  local tmp
-  tmp=$(mktemp -d "$root/.build.XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
-  ( build_into "$tmp" )
-  cp "$(plugin_script)" "$tmp/bin/pulumi-resource-pulumi-nodejs"
-  chmod 0755 "$tmp/bin/pulumi-resource-pulumi-nodejs"
-  mv -T "$tmp" "$final" # atomic: a reader sees no cache or a whole one
-  trap - EXIT
-  stage "built $final/bin/pulumi"
+  local final
+  final=$(cached_build "$(cache_root)" "$CLI_VERSION-nolanghost-$(go_version)" bin/pulumi "the CLI" "$NEED_FREE_MB" build_with_plugin)
   echo "$final/bin"
 }
 
