@@ -114,6 +114,8 @@ export interface RunResult {
   stderr: string;
   /** The dynamic-provider plugin processes the command started, with their peak RSS. */
   plugins: ProcessSample[];
+  /** Every process the command started (plugins of any kind included), with peak RSS and CPU. */
+  processes: ProcessSample[];
   /** The engine events the CLI wrote (`--event-log`). */
   events: any[];
   /** Wall time of the command. */
@@ -436,6 +438,8 @@ interface CliExit {
   stderr: string;
   /** The dynamic-provider plugin processes the command started. */
   plugins: ProcessSample[];
+  /** Every descendant process seen. */
+  processes: ProcessSample[];
 }
 
 /** Runs the CLI as the leader of its own process group (so a test can signal the whole group). */
@@ -451,7 +455,7 @@ function spawnCli(env: Record<string, string>, cwd: string, args: string[], inpu
     child.on("error", reject);
     child.on("close", (code, signal) => {
       watcher?.stop();
-      resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, plugins: watcher?.plugins() ?? [] });
+      resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, plugins: watcher?.plugins() ?? [], processes: watcher?.processes() ?? [] });
     });
     child.stdin.end(input ?? "");
   });
@@ -510,6 +514,7 @@ function resultOf(command: Command, dryRun: boolean, r: CliExit, events: any[], 
     stdout: r.stdout,
     stderr: r.stderr,
     plugins: r.plugins,
+    processes: r.processes,
     events,
     ms,
   };

@@ -10,26 +10,43 @@
 //   npm run bench -- --members 200 --runs 3
 //   npm run bench -- --members 1000 --runs 1        what the file backend's checkpoints cost at scale
 //   npm run bench -- --out /tmp/bench.json --methods provider,raw
+//   npm run bench -- --peers --members 100 --runs 1 beside OpenTofu and the bridged @pulumi/openstack
+//   npm run bench -- --drift                        the drift table: each scenario with each tool
 //
 // Prints one table plus ECONOMY and floor PASS/FAIL lines, and writes the same figures as JSON
 // (default ./bench-results.json). Exit code: 0; 1 when it failed or a request-economy check failed;
 // 2 when a floor failed and --strict was given (floors are timing: a busy machine can miss them).
+// --peers and --drift first find the peer tools (scripts/peers.sh builds them the first time on a
+// machine, minutes each); a peer that cannot be built is reported as "not built: <reason>".
+// --drift prints the drift table (scripts/bench/drift.ts) instead, writes it as Markdown (default
+// ./drift-table.md) and JSON (default ./drift-results.json), and exits 0 when every tool that was
+// built ran every scenario (whatever the tools answered: the answers are the measurement).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startOpenStack, type OpenStack } from "../harness/openstack";
-import { formatReport, METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method } from "./bench/benchmark";
+import { ALL_METHODS, formatReport, METHODS, PEER_METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method, type PeerMethod } from "./bench/benchmark";
+import { formatDriftTable, runDrift, SCENARIOS, writeDrift } from "./bench/drift";
+import { findPeers, type Peers } from "./bench/peers";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]
-                        [--methods provider,noop,raw,openstacksdk] [--skip-checkpoints] [--strict]
+                        [--methods provider,noop,raw,openstacksdk,opentofu,pulumi-openstack] [--peers]
+                        [--skip-checkpoints] [--strict]
+       npm run bench -- --drift [--scenarios a,b,...] [--table FILE] [--out FILE]
   --members N      members of one image (default 50)
   --runs R         runs, medians over them (default 1)
-  --out FILE       where the JSON goes (default ./bench-results.json)
+  --out FILE       where the JSON goes (default ./bench-results.json; --drift: ./drift-results.json)
   --concurrency C  raw HTTP requests in flight, and the CLI's --parallel (default 10)
-  --parallel P     the CLI's --parallel, when it should differ from C
-  --methods LIST   which methods to run (default all)
+  --parallel P     the CLI's --parallel (and tofu's -parallelism), when it should differ from C
+  --methods LIST   which methods to run (default provider,noop,raw,openstacksdk)
+  --peers          add the peers: opentofu (N openstack_images_image_access_v2, OpenTofu 1.12.6 +
+                   terraform-provider-openstack 3.4.0) and pulumi-openstack (N @pulumi/openstack 3.15.2
+                   images.ImageAccess, bridged provider); built by scripts/peers.sh when needed
   --skip-checkpoints  every CLI command with PULUMI_SKIP_CHECKPOINTS=true: the file backend writes
                    the state once per command instead of after every step (a comparison)
-  --strict         exit 2 when a performance floor fails`;
+  --strict         exit 2 when a performance floor fails
+  --drift          the drift table instead: each scenario with ours and each peer that could be built
+  --scenarios LIST --drift: only these scenarios (${SCENARIOS.map((s) => s.id).join(",")})
+  --table FILE     --drift: where the Markdown table goes (default ./drift-table.md)`;
 
 class UsageError extends Error {}
 
@@ -43,10 +60,31 @@ interface Args {
   methods: Method[];
   skipCheckpoints: boolean;
   strict: boolean;
+  peers: boolean;
+  drift: boolean;
+  scenarios?: string[];
+  table: string;
+  /** --out was given. */
+  outGiven: boolean;
+  /** --methods was given. */
+  methodsGiven: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { members: 50, runs: 1, out: "bench-results.json", concurrency: 10, methods: METHODS, skipCheckpoints: false, strict: false };
+  const args: Args = {
+    members: 50,
+    runs: 1,
+    out: "bench-results.json",
+    concurrency: 10,
+    methods: METHODS,
+    skipCheckpoints: false,
+    strict: false,
+    peers: false,
+    drift: false,
+    table: "drift-table.md",
+    outGiven: false,
+    methodsGiven: false,
+  };
   const int = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, not ${v ?? "nothing"}`);
@@ -64,15 +102,33 @@ function parseArgs(argv: string[]): Args {
         const v = value();
         if (!v) throw new UsageError("--out needs a file name");
         args.out = v;
+        args.outGiven = true;
+        break;
+      }
+      case "--table": {
+        const v = value();
+        if (!v) throw new UsageError("--table needs a file name");
+        args.table = v;
         break;
       }
       case "--methods": {
         const list = (value() ?? "").split(",").filter(Boolean);
-        const bad = list.filter((m) => !(METHODS as string[]).includes(m));
-        if (!list.length || bad.length) throw new UsageError(`--methods takes a comma-separated subset of ${METHODS.join(",")}`);
+        const bad = list.filter((m) => !(ALL_METHODS as string[]).includes(m));
+        if (!list.length || bad.length) throw new UsageError(`--methods takes a comma-separated subset of ${ALL_METHODS.join(",")}`);
         args.methods = list as Method[];
+        args.methodsGiven = true;
         break;
       }
+      case "--scenarios": {
+        const list = (value() ?? "").split(",").filter(Boolean);
+        const ids = SCENARIOS.map((s) => s.id);
+        const bad = list.filter((s) => !ids.includes(s));
+        if (!list.length || bad.length) throw new UsageError(`--scenarios takes a comma-separated subset of ${ids.join(",")}`);
+        args.scenarios = list;
+        break;
+      }
+      case "--peers": args.peers = true; break;
+      case "--drift": args.drift = true; break;
       case "--skip-checkpoints": args.skipCheckpoints = true; break;
       case "--strict": args.strict = true; break;
       case "-h":
@@ -84,6 +140,8 @@ function parseArgs(argv: string[]): Args {
         throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
     }
   }
+  if (args.peers) args.methods = [...new Set([...args.methods, ...PEER_METHODS])];
+  if (args.drift && !args.outGiven) args.out = "drift-results.json";
   return args;
 }
 
@@ -105,19 +163,31 @@ async function main(): Promise<number> {
     });
   }
   try {
+    const begun = performance.now();
+    // the peers first: a first build takes minutes, and is better done before the servers start
+    const peerMethods = args.drift ? [...PEER_METHODS] : args.methods.filter((m): m is PeerMethod => (PEER_METHODS as Method[]).includes(m));
+    const peers: Peers = peerMethods.length ? await findPeers(peerMethods, log) : {};
     let t0 = performance.now();
     log("starting Keystone + Glance on 127.0.0.1 (member quota unlimited)...");
     openstack = await startOpenStack({ memberQuota: -1 });
     log(`OpenStack up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (args.drift) {
+      const results = await runDrift({ rig: openstack, peers, only: args.scenarios, log: (l) => log(`drift ${l}`) });
+      console.log(formatDriftTable(results));
+      writeDrift(results, path.resolve(args.table), path.resolve(args.out));
+      log(`drift table written to ${path.resolve(args.table)}, results to ${path.resolve(args.out)} (${((performance.now() - begun) / 1000).toFixed(0)} s in all)`);
+      const harnessErrors = results.rows.flatMap((r) => Object.values(r.cells)).filter((c) => c?.notMeasured?.startsWith("harness error"));
+      return harnessErrors.length ? 1 : 0;
+    }
     t0 = performance.now();
     bench = await setupBench(openstack);
     log(`proxies ${bench.keystone.url} (keystone), ${bench.glance.url} (glance); program dir ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const results = await runBenchmark(bench, { ...args, log });
+    const results = await runBenchmark(bench, { ...args, peers, log });
     const report = formatReport(results);
     console.log(report);
     const out = path.resolve(args.out);
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    log(`results written to ${out}`);
+    log(`results written to ${out} (${((performance.now() - begun) / 1000).toFixed(0)} s in all)`);
     if (results.economy.some((c) => !c.pass)) return 1;
     if (args.strict && results.floors.some((f) => !f.pass)) return 2;
     return 0;

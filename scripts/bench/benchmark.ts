@@ -24,6 +24,16 @@
 //   raw           node:http, one keep-alive agent, one token, C requests in flight: POSTs, one GET
 //                 per member, DELETEs;
 //   openstacksdk  Debian's python3-openstacksdk, one process: add_member / get_member / remove_member loops.
+// With --peers (scripts/bench/peers.ts builds or finds them), the same members through the peers:
+//   opentofu      N openstack_images_image_access_v2 (terraform-provider-openstack 3.4.0, OpenTofu):
+//                   create   tofu apply -auto-approve
+//                   refresh  tofu apply -refresh-only -auto-approve
+//                   check    tofu plan -refresh-only -detailed-exitcode   (the drift check)
+//                   delete   tofu destroy -auto-approve
+//                 each with -parallelism = the CLI's --parallel, the provider from a filesystem mirror;
+//   pulumi-openstack  N @pulumi/openstack 3.15.2 images.ImageAccess, served by the bridged
+//                 pulumi-resource-openstack, through the same four CLI commands as the provider.
+// Both are timed whole and at the proxy, like the provider; their requests are reported, not checked.
 // Every method's window is measured at the proxy; raw and openstacksdk also report their own loop
 // time. The order of the methods rotates from run to run; ratios are computed within a run.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -36,13 +46,17 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { addCounts, CountingProxy, memberWindowMs, REQUEST_KINDS, totalRequests, type RequestCounts, type RequestKind } from "../../harness/counting-proxy";
 import { createImage, deleteImage, listMembersRaw, session } from "../../harness/images";
 import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import type { ProcessSample } from "../../harness/processes";
 import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../../harness/pulumi";
+import { bridgedPlugins, type OpenStackSdk, peersCloudsFile, PULUMI_OPENSTACK_VERSION, pulumiOpenStackEnv, pulumiOpenStackProgramDir, tofuPlugins, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
 import { cpuSince, exitedChildrenCpuMs, watchCheckpoints, type CheckpointStats } from "./probe";
 import { rawCreate, rawDelete, rawGet } from "./raw";
+import { hcl, lastLines, TofuDir, tofuConfig, type TofuRun } from "./tofu";
 
 type Pkg = typeof import("pulumi-image-members");
 const IMAGE_MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const NOOP = "pulumi-nodejs:dynamic/bench:Noop";
+const IMAGE_ACCESS = "openstack:images/imageAccess:ImageAccess";
 const NOOP_FILE = "noop-provider.js";
 
 export const PYTHON = "/usr/bin/python3";
@@ -58,12 +72,17 @@ export interface Cloud {
   imageUrl: string;
 }
 
-export type Method = "provider" | "noop" | "raw" | "openstacksdk";
+export type Method = "provider" | "noop" | "raw" | "openstacksdk" | "opentofu" | "pulumi-openstack";
+export type PeerMethod = "opentofu" | "pulumi-openstack";
 export type Operation = "create" | "refresh" | "check" | "delete";
+/** The default methods (the peers only with --peers). */
 export const METHODS: Method[] = ["provider", "noop", "raw", "openstacksdk"];
+export const PEER_METHODS: PeerMethod[] = ["opentofu", "pulumi-openstack"];
+export const ALL_METHODS: Method[] = [...METHODS, ...PEER_METHODS];
 export const OPERATIONS: Operation[] = ["create", "refresh", "check", "delete"];
-/** The methods that run through the CLI. */
-const CLI_METHODS: Method[] = ["provider", "noop"];
+/** The methods that run through the Pulumi CLI. */
+const CLI_METHODS: Method[] = ["provider", "noop", "pulumi-openstack"];
+const isPeer = (m: Method): m is PeerMethod => (PEER_METHODS as Method[]).includes(m);
 
 /** The CLI command of each operation, as harness/pulumi.ts runs it (plus --parallel). */
 export const COMMANDS: Record<Operation, string> = {
@@ -71,6 +90,20 @@ export const COMMANDS: Record<Operation, string> = {
   refresh: "pulumi refresh --yes --skip-preview --expect-no-changes",
   check: "pulumi preview --refresh --expect-no-changes",
   delete: "pulumi destroy --yes --skip-preview",
+};
+
+/** OpenTofu's command of each operation (plus -parallelism, -input=false, -no-color). */
+export const TOFU_COMMANDS: Record<Operation, string> = {
+  create: "tofu apply -auto-approve",
+  refresh: "tofu apply -refresh-only -auto-approve",
+  check: "tofu plan -refresh-only -detailed-exitcode",
+  delete: "tofu destroy -auto-approve",
+};
+const TOFU_ARGS: Record<Operation, string[]> = {
+  create: ["apply", "-auto-approve", "-input=false"],
+  refresh: ["apply", "-refresh-only", "-auto-approve", "-input=false"],
+  check: ["plan", "-refresh-only", "-detailed-exitcode", "-input=false"],
+  delete: ["destroy", "-auto-approve", "-input=false"],
 };
 
 export interface BenchOptions {
@@ -88,6 +121,9 @@ export interface BenchOptions {
   skipCheckpoints?: boolean;
   /** The clouds.yaml entry that owns the images (default "producer"). */
   cloud?: string;
+  /** The peer tools found for the peer methods (scripts/bench/peers.ts findPeers); a peer method
+   *  whose tool is missing or not built is reported as not built. */
+  peers?: Peers;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -163,6 +199,8 @@ export interface Row {
   checkpointBytesWritten?: number;
   /** noop: median of the same command with PULUMI_SKIP_CHECKPOINTS=true, ms. */
   skipCheckpointsMs?: number;
+  /** A peer that was not measured: "not built: <reason>" or "failed: <error>" (the figures are then NaN). */
+  notMeasured?: string;
 }
 
 export interface BenchResults {
@@ -185,6 +223,8 @@ export interface BenchResults {
     /** Credential sets the provider's stack uses: the token budget per plugin process. */
     credentialSets: number;
     commands: Record<Operation, string>;
+    /** The peers asked for: versions, or why they were not measured. */
+    peers?: Partial<Record<PeerMethod, { built: boolean; version?: string; reason?: string; failed?: string; commands?: Record<Operation, string> }>>;
   };
   setup: { programDirMs: number; packageBuildMs: number };
   runs: RunResult[];
@@ -201,6 +241,8 @@ export interface BenchSetup {
   glance: CountingProxy;
   /** A clouds.yaml copy whose auth_url and image_endpoint_override point at the proxies (0600, temp dir). */
   proxiedCloudsFile: string;
+  /** The same for the peers (gophercloud wants a domain by name or by id, not both: peers.ts). */
+  peersCloudsFile: string;
   /** The program directory (package installed from its tarball, the no-op provider copied in). */
   program: ProgramDir;
   programDirMs: number;
@@ -242,6 +284,7 @@ export async function setupBench(cloud: Cloud): Promise<BenchSetup> {
     keystone,
     glance,
     proxiedCloudsFile,
+    peersCloudsFile: peersCloudsFile(proxiedCloudsFile),
     program,
     programDirMs,
     take: () => addCounts(keystone.take(), glance.take()),
@@ -282,8 +325,13 @@ function windowOf(requests: RequestCounts, what: string): number {
 // --- through the CLI: the provider and the no-op provider ----------------------------------------
 
 interface CliStack {
-  stack: PulumiStack<Pkg>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  stack: PulumiStack<any>;
   stateDir: string;
+  /** The plugin processes of a command (default: the dynamic-provider plugins). */
+  plugins?: (r: CliResult) => ProcessSample[];
+  /** Refresh steps may find changes (a peer's refresh: reported, not required to be a no-op). */
+  lenientRefresh?: boolean;
 }
 
 async function newStack(bench: BenchSetup, o: Required<BenchOptions>, label: string, env: Record<string, string> = {}): Promise<CliStack> {
@@ -326,11 +374,13 @@ async function cliPhase(
   const harnessCpuMs = cpuSince(cpu);
   const checkpoint = await checkpoints.stop();
   const requests = bench.take();
-  const rss = result.plugins.map((p) => p.peakRssKb).filter((x): x is number => x !== undefined);
-  const pluginCpu = result.plugins.map((p) => p.cpuMs).filter((x): x is number => x !== undefined);
+  const plugins = s.plugins ? s.plugins(result) : result.plugins;
+  const rss = plugins.map((p) => p.peakRssKb).filter((x): x is number => x !== undefined);
+  const pluginCpu = plugins.map((p) => p.cpuMs).filter((x): x is number => x !== undefined);
   const pluginCpuMs = pluginCpu.reduce((a, b) => a + b, 0);
   const want = { create: "create", refresh: "refresh-same", check: "refresh-same", delete: "delete" }[op];
-  const steps = result.steps.filter((x) => x.type === type && x.op === want).length;
+  const matches = (stepOp: string) => stepOp === want || (!!s.lenientRefresh && want === "refresh-same" && stepOp.startsWith("refresh"));
+  const steps = result.steps.filter((x) => x.type === type && matches(x.op)).length;
   if (steps !== o.members) {
     const ops = [...new Set(result.steps.filter((x) => x.type === type).map((x) => x.op))].join(", ");
     throw new Error(`${COMMANDS[op]}: ${steps} ${want} steps of ${type}, expected ${o.members} (ops seen: ${ops || "none"})`);
@@ -339,7 +389,7 @@ async function cliPhase(
     ms: commandMs,
     commandMs,
     command: `${COMMANDS[op]} --parallel ${o.parallel}`,
-    pluginProcesses: result.plugins.length,
+    pluginProcesses: plugins.length,
     ...(rss.length ? { peakRssKb: Math.max(...rss) } : {}),
     ...(pluginCpu.length ? { pluginCpuMs } : {}),
     cliCpuMs: Math.max(0, childrenCpu - pluginCpuMs),
@@ -378,7 +428,8 @@ async function cliLifecycle(
   o: Required<BenchOptions>,
   s: CliStack,
   type: string,
-  program: Program<Pkg>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  program: Program<any>,
   between: Partial<Record<Operation, () => Promise<void>>> = {},
 ): Promise<Record<Operation, PhaseResult>> {
   const phases = {} as Record<Operation, PhaseResult>;
@@ -442,6 +493,117 @@ async function runNoop(bench: BenchSetup, o: Required<BenchOptions>, run: number
     }
   }
   return phases;
+}
+
+// --- the peers -----------------------------------------------------------------------------------
+
+/** N `images.ImageAccess` of @pulumi/openstack, served by the bridged provider, through the same CLI commands. */
+async function runPulumiOpenStack(
+  bench: BenchSetup,
+  o: Required<BenchOptions>,
+  run: number,
+  imageId: string,
+  members: string[],
+  peer: PulumiOpenStackPeer,
+): Promise<MethodResult> {
+  const programDir = pulumiOpenStackProgramDir(peer, `bench-${run}`);
+  const stateDir = fs.mkdtempSync(path.join(programDir.dir, ".state-"));
+  try {
+    const stack = await PulumiStack.create<OpenStackSdk>({
+      programDir,
+      project: "bench",
+      stack: `pulumi-openstack-${run}`,
+      stateDir,
+      parallel: o.parallel,
+      env: {
+        OS_CLIENT_CONFIG_FILE: bench.peersCloudsFile,
+        OS_CLOUD: undefined,
+        ...pulumiOpenStackEnv(peer, pulumiCli().binDir),
+        ...(o.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
+      },
+    });
+    const s: CliStack = { stack, stateDir, plugins: (r) => bridgedPlugins(r.processes), lenientRefresh: true };
+    const imageUrl = `${bench.glance.url}/v2/`;
+    const program: Program<OpenStackSdk> = (openstack) => {
+      // credentials from the clouds.yaml entry (OS_CLIENT_CONFIG_FILE), Glance through the counting proxy
+      const provider = new openstack.Provider(o.cloud, { cloud: o.cloud, endpointOverrides: { image: imageUrl } });
+      members.forEach((memberId, i) => new openstack.images.ImageAccess(`member-${i}`, { imageId, memberId }, { provider }));
+    };
+    const phases = await cliLifecycle(bench, o, s, IMAGE_ACCESS, program, {
+      create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up (ImageAccess)"),
+      delete: () => expectMembers(bench, o.cloud, imageId, 0, "after pulumi destroy (ImageAccess)"),
+    });
+    for (const op of OPERATIONS) phases[op].ms = windowOf(phases[op].requests, `pulumi-openstack ${op}`);
+    return phases;
+  } finally {
+    programDir.remove();
+  }
+}
+
+/** The Terraform resource blocks of N members of one image. */
+function tofuMembers(imageId: string, members: string[]): string {
+  return [
+    `locals {`,
+    `  members = [`,
+    ...members.map((m) => `    ${hcl(m)},`),
+    `  ]`,
+    `}`,
+    `resource "openstack_images_image_access_v2" "member" {`,
+    `  for_each  = toset(local.members)`,
+    `  image_id  = ${hcl(imageId)}`,
+    `  member_id = each.key`,
+    `}`,
+  ].join("\n");
+}
+
+/** Everything measured around one tofu command. */
+async function tofuPhase(bench: BenchSetup, t: TofuDir, op: Operation, o: Required<BenchOptions>, expectCode: number): Promise<PhaseResult> {
+  bench.take();
+  const cpu = process.cpuUsage();
+  const children0 = exitedChildrenCpuMs();
+  const r: TofuRun = await t.run([...TOFU_ARGS[op], `-parallelism=${o.parallel}`], { onStart });
+  const childrenCpu = exitedChildrenCpuMs() - children0;
+  const harnessCpuMs = cpuSince(cpu);
+  const requests = bench.take();
+  if (r.code !== expectCode) {
+    throw new Error(`${TOFU_COMMANDS[op]} exited with ${r.code} (expected ${expectCode}): ${lastLines(r.stderr || r.stdout, 8)}`);
+  }
+  const plugins = tofuPlugins(r.processes);
+  const rss = plugins.map((p) => p.peakRssKb).filter((x): x is number => x !== undefined);
+  const pluginCpu = plugins.map((p) => p.cpuMs).filter((x): x is number => x !== undefined);
+  const pluginCpuMs = pluginCpu.reduce((a, b) => a + b, 0);
+  return {
+    ms: windowOf(requests, `opentofu ${op}`),
+    commandMs: r.ms,
+    command: `${TOFU_COMMANDS[op]} -parallelism=${o.parallel}`,
+    pluginProcesses: plugins.length,
+    ...(rss.length ? { peakRssKb: Math.max(...rss) } : {}),
+    ...(pluginCpu.length ? { pluginCpuMs } : {}),
+    cliCpuMs: Math.max(0, childrenCpu - pluginCpuMs),
+    harnessCpuMs,
+    requests,
+  };
+}
+
+/** N `openstack_images_image_access_v2` through OpenTofu: apply, refresh-only apply, the drift check, destroy. */
+async function runOpenTofu(bench: BenchSetup, o: Required<BenchOptions>, run: number, imageId: string, members: string[], peer: TofuPeer): Promise<MethodResult> {
+  const t = TofuDir.create(peer, `bench-${run}`, { OS_CLIENT_CONFIG_FILE: bench.peersCloudsFile });
+  try {
+    t.write(tofuConfig([{ cloud: o.cloud, imageUrl: bench.glance.url }], tofuMembers(imageId, members)));
+    await t.init(); // offline, from the mirror: not timed
+    bench.take();
+    const phases = {} as Record<Operation, PhaseResult>;
+    phases.create = await tofuPhase(bench, t, "create", o, 0);
+    await expectMembers(bench, o.cloud, imageId, members.length, "after tofu apply");
+    bench.take();
+    phases.refresh = await tofuPhase(bench, t, "refresh", o, 0);
+    phases.check = await tofuPhase(bench, t, "check", o, 0); // 0: no changes (2 would be drift, 1 an error)
+    phases.delete = await tofuPhase(bench, t, "delete", o, 0);
+    await expectMembers(bench, o.cloud, imageId, 0, "after tofu destroy");
+    return phases;
+  } finally {
+    t.remove();
+  }
 }
 
 // --- the baselines -------------------------------------------------------------------------------
@@ -555,6 +717,7 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
     methods: options.methods ?? METHODS,
     skipCheckpoints: options.skipCheckpoints ?? false,
     cloud: options.cloud ?? "producer",
+    peers: options.peers ?? {},
     log: options.log ?? (() => {}),
   };
   if (!Number.isInteger(o.members) || o.members < 1) throw new Error(`members must be a positive integer, not ${o.members}`);
@@ -574,6 +737,20 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
     credentialSets: 1,
     commands: COMMANDS,
   };
+  const peerMethods = o.methods.filter(isPeer);
+  if (peerMethods.length) {
+    meta.peers = {};
+    for (const m of peerMethods) {
+      const p = o.peers[m];
+      meta.peers[m] = !p
+        ? { built: false, reason: "not looked for (no peers given to runBenchmark)" }
+        : !p.built
+          ? { built: false, reason: p.reason }
+          : m === "opentofu"
+            ? { built: true, version: `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`, commands: TOFU_COMMANDS }
+            : { built: true, version: `@pulumi/openstack ${PULUMI_OPENSTACK_VERSION}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`, commands: COMMANDS };
+    }
+  }
   const runs: RunResult[] = [];
   for (let run = 1; run <= o.runs; run++) {
     // rotate the order so no method always runs first (or right after another's deletes)
@@ -581,8 +758,25 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
     const result: RunResult = { run, order };
     for (const method of order) {
       const t0 = performance.now();
+      if (isPeer(method) && !meta.peers?.[method]?.built) continue; // reported as not built
+      if (isPeer(method) && meta.peers?.[method]?.failed) continue; // failed in an earlier run
       if (method === "noop") {
         result.noop = await runNoop(bench, o, run);
+      } else if (isPeer(method)) {
+        const imageId = await createImage(bench.cloud.cloudsFile, o.cloud, { visibility: "shared", name: `bench-${method}-${run}` });
+        const members = memberIds(o.members);
+        try {
+          if (method === "opentofu") result.opentofu = await runOpenTofu(bench, o, run, imageId, members, o.peers.opentofu as TofuPeer);
+          else result["pulumi-openstack"] = await runPulumiOpenStack(bench, o, run, imageId, members, o.peers["pulumi-openstack"] as PulumiOpenStackPeer);
+        } catch (e) {
+          // a peer that fails is reported, and the benchmark carries on
+          const message = (e instanceof Error ? e.message : String(e)).split("\n").filter(Boolean).slice(0, 6).join(" / ");
+          meta.peers![method]!.failed = message;
+          o.log(`run ${run}/${o.runs} ${method}: failed: ${message}`);
+          continue;
+        } finally {
+          await deleteImage(bench.cloud.cloudsFile, o.cloud, imageId);
+        }
       } else {
         const imageId = await createImage(bench.cloud.cloudsFile, o.cloud, { visibility: "shared", name: `bench-${method}-${run}` });
         const members = memberIds(o.members);
@@ -596,7 +790,7 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
       }
       const r = result[method]!;
       const time = (p: PhaseResult | undefined) => (p ? `${((p.commandMs ?? p.ms) / 1000).toFixed(2)} s` : "-");
-      const cli = CLI_METHODS.includes(method);
+      const cli = CLI_METHODS.includes(method) || method === "opentofu";
       o.log(
         `run ${run}/${o.runs} ${method.padEnd(12)} ` +
           OPERATIONS.filter((op) => r[op])
@@ -612,7 +806,7 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
     meta,
     setup: { programDirMs: bench.programDirMs, packageBuildMs: bench.program.template.buildMs },
     runs,
-    rows: summarize(runs, o),
+    rows: summarize(runs, o, meta),
     economy: [],
     floors: [],
   };
@@ -626,18 +820,42 @@ const LABELS: Record<Method, string> = {
   noop: "no-op provider (CLI)",
   raw: "raw HTTP",
   openstacksdk: "openstacksdk loop",
+  opentofu: "OpenTofu image_access_v2",
+  "pulumi-openstack": "bridged ImageAccess (CLI)",
 };
 
 const CLI_VERB: Record<Operation, string> = { create: "up", refresh: "refresh", check: "preview --refresh", delete: "destroy" };
+const TOFU_VERB: Record<Operation, string> = { create: "apply", refresh: "apply -refresh-only", check: "plan -refresh-only", delete: "destroy" };
 
-function summarize(runs: RunResult[], o: Required<BenchOptions>): Row[] {
+function summarize(runs: RunResult[], o: Required<BenchOptions>, meta: BenchResults["meta"]): Row[] {
   const rows: Row[] = [];
+  const failures = new Map<string, string>();
+  for (const [m, p] of Object.entries(meta.peers ?? {})) if (p?.failed) failures.set(m, p.failed);
   for (const operation of OPERATIONS) {
     for (const method of o.methods) {
-      const timings: Row["timing"][] = method === "provider" ? ["command", "window"] : method === "noop" ? ["command"] : ["window"];
+      const timings: Row["timing"][] = method === "provider" || isPeer(method) ? ["command", "window"] : method === "noop" ? ["command"] : ["window"];
+      const peer = isPeer(method) ? o.peers[method] : undefined;
+      const notMeasured = isPeer(method) ? (!peer ? "not built: not looked for" : !peer.built ? `not built: ${peer.reason}` : undefined) : undefined;
       for (const timing of timings) {
         const phases = runs.map((r) => r[method]?.[operation]).filter((p): p is PhaseResult => p !== undefined);
-        if (!phases.length) continue;
+        if (!phases.length) {
+          // a peer that was not built, or failed: one row per operation saying so
+          if (isPeer(method) && timing === "command") {
+            const why = notMeasured ?? `failed: ${failures.get(method) ?? "no phase measured"}`;
+            rows.push({
+              operation,
+              method,
+              timing,
+              label: `${LABELS[method]}: ${why}`,
+              medianMs: NaN,
+              msPerMember: NaN,
+              membersPerSecond: NaN,
+              requests: Object.fromEntries([...REQUEST_KINDS, "failed"].map((k) => [k, NaN])) as Row["requests"],
+              notMeasured: why,
+            });
+          }
+          continue;
+        }
         const time = (p: PhaseResult) => (timing === "command" ? (p.commandMs ?? p.ms) : p.ms);
         const medianMs = median(phases.map(time));
         // raw HTTP's window for the same operation (the check has no raw counterpart), same run
@@ -665,12 +883,14 @@ function summarize(runs: RunResult[], o: Required<BenchOptions>): Row[] {
         const written = values((p) => p.checkpoint?.bytesWritten);
         const skip = values((p) => p.skipCheckpointsMs);
         const what = {
+          opentofu: timing === "command" ? `whole ${TOFU_VERB[operation]}` : "member requests at the proxy",
+          "pulumi-openstack": timing === "command" ? `whole ${CLI_VERB[operation]}` : "member requests at the proxy",
           provider: timing === "command" ? `whole ${CLI_VERB[operation]}` : "member requests at the proxy",
           noop: `whole ${CLI_VERB[operation]}`,
           raw: `${{ create: "POST", refresh: "GET one", check: "", delete: "DELETE" }[operation]}, ${o.concurrency} in flight`,
           openstacksdk: { create: "add_member", refresh: "get_member", check: "", delete: "remove_member" }[operation],
         }[method];
-        const cliRow = CLI_METHODS.includes(method);
+        const cliRow = CLI_METHODS.includes(method) || method === "opentofu";
         rows.push({
           operation,
           method,
@@ -772,7 +992,10 @@ export function formatReport(results: BenchResults): string {
     "operation", "method", "median s", "ms/member", "members/s", "thpt/raw",
     "token", "POST", "GET1", "GETlist", "PUT", "DELETE", "other", "failed", "plugins", "plugin RSS MiB", "ckpt writes", "ckpt MiB",
   ];
-  const body = results.rows.map((r) => [
+  const body = results.rows.map((r) =>
+    r.notMeasured !== undefined
+      ? [r.operation, r.label.length > 140 ? `${r.label.slice(0, 137)}...` : r.label, ...head.slice(2).map(() => "")]
+      : [
     r.operation,
     r.label,
     fmt(r.medianMs / 1000, 3),
@@ -804,6 +1027,18 @@ export function formatReport(results: BenchResults): string {
     out.push(line(row));
   }
   out.push("");
+  const peers = Object.entries(meta.peers ?? {});
+  if (peers.length) {
+    out.push(
+      "Peers: " +
+        peers
+          .map(([m, p]) => `${m} ${p!.built ? p!.version : `not built: ${p!.reason}`}${p!.failed ? ` (failed: ${p!.failed})` : ""}`)
+          .join("; ") +
+        `. opentofu: ${OPERATIONS.map((op) => `${op} = ${TOFU_COMMANDS[op]}`).join("; ")} (each with -parallelism=${meta.parallel}, -input=false, ` +
+        "local state, terraform-provider-openstack from a filesystem mirror); pulumi-openstack: the CLI commands below, " +
+        "N images.ImageAccess with an explicit openstack.Provider. Their plugins = terraform-provider-openstack or pulumi-resource-openstack processes.",
+    );
+  }
   out.push(
     `Commands: ${OPERATIONS.map((op) => `${op} = ${meta.commands[op]}`).join("; ")} (each with --parallel ${meta.parallel}, a file backend). ` +
       "\"whole\" = the command as the harness runs it (the program served from this process, the CLI from start to exit); " +
