@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MemberStatus, SharedImage } from "../sdk/types";
+import { statusesOnDelete, type MemberStatus, type SharedImage, type StatusOnDelete } from "../sdk/types";
 import { checkId, checkStatus } from "../sdk/validation";
 import { getSharedImages } from "./functions";
 import { MemberAcceptance } from "./member-acceptance";
@@ -17,7 +17,7 @@ export interface AcceptSharesArgs {
   /** Only images carrying every one of these tags. */
   tags?: string[];
   /** The status each acceptance leaves behind when it leaves the stack; default `rejected`. */
-  statusOnDelete?: "rejected" | "pending";
+  statusOnDelete?: StatusOnDelete;
   /** A clouds.yaml entry to act as (for the listing and every acceptance). */
   cloud?: string;
   /** The image service's region. */
@@ -74,8 +74,9 @@ export function checkAcceptSharesArgs(args: unknown): string[] {
     const problem = checkStatus("status", a.status);
     if (problem) problems.push(problem);
   }
-  if (plain("statusOnDelete", '"rejected" or "pending"') && !["rejected", "pending"].includes(a.statusOnDelete as string)) {
-    problems.push(`statusOnDelete ${JSON.stringify(a.statusOnDelete)} is not allowed: use "rejected" or "pending"`);
+  const onDelete = statusesOnDelete.map((st) => `"${st}"`).join(" or ");
+  if (plain("statusOnDelete", onDelete) && !(statusesOnDelete as readonly unknown[]).includes(a.statusOnDelete)) {
+    problems.push(`statusOnDelete ${JSON.stringify(a.statusOnDelete)} is not allowed: use ${onDelete}`);
   }
   if (plain("nameMatch", "a glob") && (typeof a.nameMatch !== "string" || a.nameMatch === "")) {
     problems.push(`nameMatch must be a non-empty glob (* and ?), not ${JSON.stringify(a.nameMatch)}`);

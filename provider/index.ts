@@ -7,7 +7,7 @@ export type { ImageShareArgs } from "./image-share";
 export { getImageMember, getImageMemberOutput, getImageMembers, getImageMembersOutput } from "./functions";
 export type { GetImageMemberArgs, GetImageMembersArgs } from "./functions";
 export { MemberStatus } from "../sdk/types";
-export type { Member } from "../sdk/types";
+export type { Member, StatusOnDelete } from "../sdk/types";
 export { AcceptShares } from "./accept-shares";
 export type { AcceptSharesArgs } from "./accept-shares";
 export { getSharedImages, getSharedImagesOutput } from "./functions";

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { isHttpError, notSharedError } from "../sdk/errors";
-import { MemberStatus, type ImageService, type Member } from "../sdk/types";
+import { MemberStatus, statusesOnDelete, type ImageService, type Member, type StatusOnDelete } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
 import { placementDiff, placementOf } from "./placement";
@@ -17,7 +17,7 @@ export interface MemberAcceptanceInputs {
   status?: MemberStatus;
   memberId?: string;
   waitForShareSeconds?: number;
-  statusOnDelete?: "rejected" | "pending";
+  statusOnDelete?: StatusOnDelete;
   cloud?: string;
   region?: string;
 }
@@ -28,7 +28,7 @@ export interface MemberAcceptanceOutputs {
   status: MemberStatus;
   createdAt: string;
   updatedAt: string;
-  statusOnDelete: "rejected" | "pending";
+  statusOnDelete: StatusOnDelete;
   region?: string;
   cloud?: string;
 }
@@ -37,11 +37,11 @@ const RESOURCE = "MemberAcceptance";
 
 /**
  * What an unset input means. check() fills them in (where Pulumi expects defaults), so the state
- * holds them; diff() resolves too, because a refresh hands it the stored inputs unchecked and a
- * state written by 0.1.0 stored them unset.
+ * holds them; diff() resolves too, because a refresh hands it the stored inputs unchecked and
+ * states written by earlier builds stored them unset.
  */
 const defaults = { status: MemberStatus.ACCEPTED, statusOnDelete: "rejected" } as const;
-type Resolved = MemberAcceptanceInputs & { status: MemberStatus; statusOnDelete: "rejected" | "pending" };
+type Resolved = MemberAcceptanceInputs & { status: MemberStatus; statusOnDelete: StatusOnDelete };
 const withDefaults = (inputs: MemberAcceptanceInputs): Resolved => ({ ...defaults, ...compact(inputs) });
 const inputNames = ["imageId", "status", "memberId", "waitForShareSeconds", "statusOnDelete", "cloud", "region"] as const;
 const MAX_WAIT_SECONDS = 3600;
@@ -66,7 +66,7 @@ async function check(_olds: MemberAcceptanceInputs, news: MemberAcceptanceInputs
   c.id("imageId", true, "give the id of the image shared with your project");
   c.id("memberId", false, "leave it unset to use your credential's project");
   c.status("status");
-  c.oneOf("statusOnDelete", ["rejected", "pending"]);
+  c.oneOf("statusOnDelete", statusesOnDelete);
   c.seconds("waitForShareSeconds", MAX_WAIT_SECONDS);
   c.text("cloud", "a clouds.yaml entry");
   c.text("region", "a region of the image service");

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MemberStatus } from "../sdk/types";
+import type { MemberStatus, StatusOnDelete } from "../sdk/types";
 import { refuseImport } from "./import-option";
 import { memberAcceptanceShim } from "./shims";
 
@@ -13,7 +13,7 @@ export interface MemberAcceptanceArgs {
   /** How long create waits for the producer to share the image; default 0: fail at once, clearly. */
   waitForShareSeconds?: pulumi.Input<number>;
   /** The status left behind on destroy (a consumer cannot delete a membership, only hide it); default `rejected`. */
-  statusOnDelete?: pulumi.Input<"rejected" | "pending">;
+  statusOnDelete?: pulumi.Input<StatusOnDelete>;
   /** A clouds.yaml entry to act as; default: stack config `openstack:*`, then `OS_CLOUD`, then `OS_*`. A change updates in place. */
   cloud?: pulumi.Input<string>;
   /** The image service's region; default: the cloud's. A change replaces. */
@@ -30,7 +30,7 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<MemberStatus>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly updatedAt: pulumi.Output<string>;
-  declare readonly statusOnDelete: pulumi.Output<"rejected" | "pending">;
+  declare readonly statusOnDelete: pulumi.Output<StatusOnDelete>;
   declare readonly region: pulumi.Output<string | undefined>;
   declare readonly cloud: pulumi.Output<string | undefined>;
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { HttpResponse } from "./http";
 import { responseMessage } from "./messages";
 
 /**
@@ -64,13 +64,8 @@ export function isHttpError(error: unknown, status?: number): error is ImageMemb
 
 // ---- what the constructors below are given --------------------------------------------------------
 
-/** An answer as the transport returns it (sdk/http.ts `HttpResponse`). */
-export interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  attempts: number;
-}
+/** An answer as the transport returns it. */
+type Answer = Pick<HttpResponse, "status" | "headers" | "body" | "attempts">;
 
 /** The URL as it may appear in an error: no userinfo, no query. */
 export function displayUrl(url: string): string {
@@ -90,11 +85,8 @@ export function header(res: Pick<Answer, "headers">, name: string): string | und
 const tries = (attempts: number) => (attempts > 1 ? ` after ${attempts} attempts` : "");
 
 /** The fields every error about one answer carries. */
-const about = (method: string, url: string, res: Answer | { status?: number }) => ({
-  method,
-  path: displayUrl(url),
-  ...(res.status !== undefined ? { status: res.status } : {}),
-  ...("headers" in res ? { requestId: header(res, "x-openstack-request-id") } : {}),
+const about = (method: string, url: string, res: Answer) => ({
+  method, path: displayUrl(url), status: res.status, requestId: header(res, "x-openstack-request-id"),
 });
 
 // ---- settings and inputs ------------------------------------------------------------------------------
@@ -148,9 +140,8 @@ export function notJsonError(method: string, url: string, res: Answer, hint?: st
 }
 
 /** A JSON answer without what the API reference says it holds (`what`: "without a member list"). */
-export function unexpectedAnswer(method: string, url: string, res: Answer | { status?: number }, what: string, hint?: string): ImageMembersError {
-  const status = res.status !== undefined ? ` ${res.status}` : "";
-  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered${status} ${what}`, { hint, ...about(method, url, res) });
+export function unexpectedAnswer(method: string, url: string, res: Answer, what: string, hint?: string): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} ${what}`, { hint, ...about(method, url, res) });
 }
 
 // ---- Keystone -----------------------------------------------------------------------------------------
@@ -201,7 +192,12 @@ export function alreadySharedError(resource: string, imageId: string, memberId: 
 
 // ---- image lists --------------------------------------------------------------------------------------
 
-/** Glance's paged image list misbehaving: no end, a marker that keeps vanishing, contradicting lists. */
-export function imageListError(url: string, detail: string, hint?: string, status?: number): ImageMembersError {
-  return new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)}${detail}`, { hint, ...about("GET", url, { status }) });
+/**
+ * Glance's paged image list misbehaving over several answers: no end, a marker that keeps
+ * vanishing (`last`: its final refusal), lists that contradict each other.
+ */
+export function imageListError(url: string, detail: string, hint?: string, last?: ImageMembersError): ImageMembersError {
+  return new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)}: ${detail}`, {
+    hint, method: "GET", path: displayUrl(url), status: last?.status, requestId: last?.requestId,
+  });
 }

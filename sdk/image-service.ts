@@ -99,7 +99,7 @@ class GlanceImageService implements ImageService {
     assertId("memberId", memberId);
     const url = membersUrl(this.endpoint, imageId);
     const res = await this.call("createMember", url, { imageId, memberId }, { member: memberId });
-    if (res.status === 409) {
+    if (res.status === 409) { // accepted only after an attempt that may have acted (operations.createMember)
       // An earlier attempt reached Glance and created the member before its answer was lost.
       return this.getMember(imageId, memberId);
     }
@@ -139,7 +139,7 @@ class GlanceImageService implements ImageService {
           return { page: parsePage(res, url) };
         } catch (e) {
           // the marker's image was deleted between two pages: Glance answers 400
-          if (isHttpError(e, 400) && new URL(url).searchParams.has("marker")) return { markerGone: true };
+          if (isHttpError(e, 400) && new URL(url).searchParams.has("marker")) return { markerGone: e };
           throw e;
         }
       },

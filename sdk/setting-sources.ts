@@ -25,6 +25,9 @@ export interface SettingSource {
   readonly type?: "boolean" | "seconds";
 }
 
+/** A boolean option must be read as one, a number as seconds, text as text. */
+type TypeOf<T> = T extends boolean ? { type: "boolean" } : T extends number ? { type: "seconds" } : { type?: never };
+
 export const settingSources = {
   cloud: { role: "source", stack: "cloud", env: ["OS_CLOUD"] },
 
@@ -66,10 +69,10 @@ export const settingSources = {
   // stack config: the `image` entry of the JSON object openstack:endpointOverrides
   imageEndpoint: { role: "setting", stack: "endpointOverrides", cloudsYaml: ["image_endpoint_override"] },
   cacertFile: { role: "setting", stack: "cacertFile", cloudsYaml: ["cacert"], env: ["OS_CACERT"] },
-  // clouds.yaml: `verify` (false, or a CA file's path, which sets cacertFile instead)
-  insecure: { role: "setting", stack: "insecure", type: "boolean" },
+  // clouds.yaml's `verify` is its negation, or a CA file's path (which sets cacertFile instead)
+  insecure: { role: "setting", stack: "insecure", cloudsYaml: ["verify"], type: "boolean" },
   timeoutSeconds: { role: "setting", cloudsYaml: ["api_timeout"], type: "seconds" },
-} as const satisfies { readonly [K in keyof Required<CloudOptions>]: SettingSource };
+} as const satisfies { readonly [K in keyof Required<CloudOptions>]: SettingSource & TypeOf<NonNullable<CloudOptions[K]>> };
 
 export type Field = keyof typeof settingSources;
 type FieldsWith<Role> = { [K in Field]: (typeof settingSources)[K]["role"] extends Role ? K : never }[Field];

@@ -116,13 +116,15 @@ function stackLayer(config: StackConfig): Layer {
     return key === undefined ? undefined : { value: config[key], key };
   };
   const settings = readFields(settingFields.filter((f) => f !== "imageEndpoint"), read) as Settings;
-  const overrides = str(config["openstack:endpointOverrides"]);
+  // the image service's entry of @pulumi/openstack's JSON object of endpoint overrides
+  const overridesKey = stackKey("imageEndpoint")!;
+  const overrides = str(config[overridesKey]);
   if (overrides) {
     let image: unknown;
     try {
       image = (JSON.parse(overrides) as Record<string, unknown>).image;
     } catch {
-      throw configError(`openstack:endpointOverrides must be a JSON object such as {"image": "https://glance.example:9292"}`);
+      throw configError(`${overridesKey} must be a JSON object such as {"image": "https://glance.example:9292"}`);
     }
     if (str(image)) settings.imageEndpoint = str(image);
   }
@@ -145,13 +147,15 @@ function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
     const key = sourceOf(f).cloudsYaml?.find((k) => str(yamlValue(entry, k)) !== undefined);
     return key === undefined ? undefined : { value: yamlValue(entry, key), key: `${describe}: ${key}` };
   };
-  const settings = readFields(settingFields, read) as Settings;
+  const settings = readFields(settingFields.filter((f) => f !== "insecure"), read) as Settings;
   // openstacksdk's `verify`: true/false, or the path of a CA file to verify with (requests' convention)
-  if (typeof entry.verify === "string" && !isBoolText(entry.verify)) {
-    settings.cacertFile ??= entry.verify;
+  const verifyKey = sourceOf("insecure").cloudsYaml![0]!;
+  const verify = yamlValue(entry, verifyKey);
+  if (typeof verify === "string" && !isBoolText(verify)) {
+    settings.cacertFile ??= verify;
   } else {
-    const verify = bool(entry.verify, `${describe}: verify`);
-    if (verify !== undefined) settings.insecure = !verify;
+    const verified = bool(verify, `${describe}: ${verifyKey}`);
+    if (verified !== undefined) settings.insecure = !verified;
   }
   return {
     describe,
@@ -196,8 +200,8 @@ function chooseSource({ options, stack, stackCloud, env }: Places, cloud: string
   if (hasCredentials(options.credentials)) return options;
   if (stackCloud) return overlay(entryLayer(stackCloud, env), stack);
   if (hasCredentials(stack.credentials)) return stack;
-  const osCloud = str(env.OS_CLOUD);
-  if (osCloud) return entryLayer(osCloud, env);
+  const osCloud = envName("cloud", env);
+  if (osCloud) return entryLayer(env[osCloud]!, env);
   const fromEnv = envLayer(env);
   if (hasCredentials(fromEnv.credentials)) return fromEnv;
   throw configError("no OpenStack credentials found",
@@ -264,7 +268,7 @@ function buildAuth(layer: Layer): AuthSpec {
   }
   if (missing.length) {
     const what = method.replace("_", " ");
-    const secrets = layer.describe.includes("stack config") && missingFields.some((f) => sourceOf(f).secret);
+    const secrets = missingFields.some((f) => sourceOf(f).secret && layer.keyOf(f).startsWith("openstack:"));
     throw configError(`${layer.describe}: ${what} authentication needs ${missing.join(", ")}`,
       `set ${missing.length === 1 ? "it" : "them"} there${secrets ? " (secrets with `pulumi config set --secret`)" : ""}`);
   }
@@ -293,7 +297,7 @@ function normalizeInterface(value: string | undefined, where: string): Interface
 
 /** Resolves everything needed to authenticate and reach Glance. Throws ERR_CONFIG naming what is missing. */
 export function resolveCloud(options: CloudOptions = {}, stack: StackConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedCloud {
-  const places: Places = { options: optionsLayer(options), stack: stackLayer(stack), stackCloud: str(stack["openstack:cloud"]), env };
+  const places: Places = { options: optionsLayer(options), stack: stackLayer(stack), stackCloud: str(stack[stackKey("cloud")!]), env };
   const source = chooseSource(places, str(options.cloud));
   const auth = buildAuth(source);
   const fromEnv = readEnv(settingFields, env) as Settings;

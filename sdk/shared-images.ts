@@ -1,4 +1,4 @@
-import { imageListError, notJsonError, unexpectedAnswer, validationError } from "./errors";
+import { imageListError, notJsonError, unexpectedAnswer, validationError, type ImageMembersError } from "./errors";
 import type { HttpResponse } from "./http";
 import { memberStatuses, type MemberStatus, type SharedImage, type SharedImageFilter } from "./types";
 import { checkId } from "./validation";
@@ -108,7 +108,7 @@ export function parsePage(res: HttpResponse, url: string): ImagePage {
   const page: ImagePage = { images: body.images as ImageRecord[] };
   if (typeof body.next === "string" && body.next) {
     const marker = new URL(body.next, "http://next.invalid").searchParams.get("marker");
-    if (!marker) throw unexpectedAnswer("GET", url, {}, "a next link without a marker");
+    if (!marker) throw unexpectedAnswer("GET", url, res, "with a next link that has no marker");
     page.nextMarker = marker;
   }
   return page;
@@ -117,7 +117,8 @@ export function parsePage(res: HttpResponse, url: string): ImagePage {
 /** Every page of one list; `get` sends one request. A marker that vanished starts the list again. */
 export async function allPages(
   first: (marker?: string) => string,
-  get: (url: string) => Promise<{ page?: ImagePage; markerGone?: boolean }>,
+  /** `markerGone`: Glance's 400 for a page whose marker image was deleted. */
+  get: (url: string) => Promise<{ page?: ImagePage; markerGone?: ImageMembersError }>,
 ): Promise<ImageRecord[]> {
   for (let restart = 0; ; restart++) {
     const images: ImageRecord[] = [];
@@ -128,8 +129,8 @@ export async function allPages(
       const answer = await get(url);
       if (answer.markerGone || !answer.page) {
         if (restart >= MARKER_RESTARTS) {
-          throw imageListError(url, ` failed with 400: the page marker's image was deleted while the list was read, ${restart + 1} times in a row`,
-            "images are being deleted faster than the list can be read; try again", 400);
+          throw imageListError(url, `the page marker's image was deleted while the list was read, ${restart + 1} times in a row (Glance answered 400)`,
+            "images are being deleted faster than the list can be read; try again", answer.markerGone);
         }
         break; // start again from the first page
       }
@@ -137,7 +138,7 @@ export async function allPages(
       images.push(...page.images);
       if (page.nextMarker === undefined || page.images.length === 0) return images;
       if (seen.has(page.nextMarker) || pages >= MAX_PAGES) {
-        throw imageListError(url, `: Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`);
+        throw imageListError(url, `Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`);
       }
       seen.add(page.nextMarker);
       marker = page.nextMarker;
@@ -157,7 +158,7 @@ export function joinLists(projectId: string, filter: SharedFilter, lists: Map<Li
     for (const image of lists.get(s) ?? []) {
       if (statusOf.has(image.id) && image.owner !== projectId) {
         // Glance filters by member status only for regular users: an admin sees every shared image in every list
-        throw imageListError("/v2/images", ` listed image ${image.id} as both pending and rejected for project ${projectId}`,
+        throw imageListError("/v2/images", `image ${image.id} is listed as both pending and rejected for project ${projectId}`,
           "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed");
       }
       statusOf.set(image.id, s);

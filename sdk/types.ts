@@ -8,6 +8,10 @@ export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
 
 export const memberStatuses: readonly MemberStatus[] = [MemberStatus.ACCEPTED, MemberStatus.PENDING, MemberStatus.REJECTED];
 
+/** What a consumer may leave behind when its acceptance leaves the stack (it cannot delete a membership). */
+export const statusesOnDelete = [MemberStatus.REJECTED, MemberStatus.PENDING] as const;
+export type StatusOnDelete = (typeof statusesOnDelete)[number];
+
 /** One project's membership of an image (Glance's `member` schema, camel-cased). */
 export interface Member {
   imageId: string;
@@ -58,7 +62,8 @@ export interface CloudOptions {
   defaultDomainName?: string;
   /**
    * How to authenticate; default: an application credential when one is given, else a token given
-   * without a password, else a password. Spellings with `v3` and with `-`/`_` are accepted too.
+   * without a password, else a password. (Read from stack config, clouds.yaml or `OS_AUTH_TYPE`,
+   * case and `-`/`_` do not matter: `v3-password` is `v3password`.)
    */
   authType?: AuthType;
   region?: string;
