@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
 import { refuseImport } from "./import-option";
+import type { PlacementArgs } from "./placement";
 import { imageMemberShim } from "./shims";
 
-export interface ImageMemberArgs {
+export interface ImageMemberArgs extends PlacementArgs {
   /** The image to share; it must have visibility `shared` and belong to the credential's project. A change replaces. */
   imageId: pulumi.Input<string>;
   /** The project to share it with. A change replaces. */
@@ -18,10 +19,6 @@ export interface ImageMemberArgs {
    * creating a member that exists fails. Matters only at create. Pulumi cannot import dynamic resources.
    */
   adoptExisting?: pulumi.Input<boolean>;
-  /** A clouds.yaml entry to act as; default: stack config `openstack:*`, then `OS_CLOUD`, then `OS_*`. A change updates in place. */
-  cloud?: pulumi.Input<string>;
-  /** The image service's region; default: the cloud's. A change replaces. */
-  region?: pulumi.Input<string>;
 }
 
 /**

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus, StatusOnDelete } from "../sdk/types";
 import { refuseImport } from "./import-option";
+import type { PlacementArgs } from "./placement";
 import { memberAcceptanceShim } from "./shims";
 
-export interface MemberAcceptanceArgs {
+export interface MemberAcceptanceArgs extends PlacementArgs {
   /** The image shared with this project. A change replaces. */
   imageId: pulumi.Input<string>;
   /** What this project makes of the share; default `accepted` (the image then appears in its image list). Changes in place. */
@@ -14,10 +15,6 @@ export interface MemberAcceptanceArgs {
   waitForShareSeconds?: pulumi.Input<number>;
   /** The status left behind on destroy (a consumer cannot delete a membership, only hide it); default `rejected`. */
   statusOnDelete?: pulumi.Input<StatusOnDelete>;
-  /** A clouds.yaml entry to act as; default: stack config `openstack:*`, then `OS_CLOUD`, then `OS_*`. A change updates in place. */
-  cloud?: pulumi.Input<string>;
-  /** The image service's region; default: the cloud's. A change replaces. */
-  region?: pulumi.Input<string>;
 }
 
 /**

@@ -1,4 +1,13 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { changed } from "./checks";
+
+/** Where a resource acts, as its program gives it. */
+export interface PlacementArgs {
+  /** A clouds.yaml entry to act as; default: stack config `openstack:*`, then `OS_CLOUD`, then `OS_*`. A change updates in place. */
+  cloud?: pulumi.Input<string>;
+  /** The image service's region; default: the cloud's. A change replaces. */
+  region?: pulumi.Input<string>;
+}
 
 /**
  * Where a resource acts: its own `cloud` and `region` inputs, nothing resolved. Outputs keep the
