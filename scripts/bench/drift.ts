@@ -351,7 +351,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    id: "d",
+    id: "d1",
     title: "the image made private (producer's check)",
     step: "drift check",
     async run(c) {
@@ -359,6 +359,18 @@ export const SCENARIOS: Scenario[] = [
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       c.must(await s.apply());
       await setImageVisibility(c.cloudsFile, "producer", img, "private");
+      return { cmd: await s.check() };
+    },
+  },
+  {
+    id: "d2",
+    title: "the image deleted (producer's check)",
+    step: "drift check",
+    async run(c) {
+      const img = await c.image();
+      const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
+      c.must(await s.apply());
+      await deleteImage(c.cloudsFile, "producer", img);
       return { cmd: await s.check() };
     },
   },
@@ -424,7 +436,7 @@ export const SCENARIOS: Scenario[] = [
       await ok("sharing", addMemberRaw(c.cloudsFile, "producer", second, c.projects.consumer));
       const cmd = await s.check();
       const also = s.plan ? await s.plan() : undefined;
-      const token = c.tool === "pulumi-openstack" && imageIdsToken && imageIdsToken !== SDK_IMAGE_IDS ? `; the image ids through ${imageIdsToken}: the build does not serve ${SDK_IMAGE_IDS}` : "";
+      const token = c.tool === "pulumi-openstack" && imageIdsToken && imageIdsToken !== SDK_IMAGE_IDS ? `; the ids from ${imageIdsToken}, as this build names the data source` : "";
       return { cmd, ...(also ? { also } : {}), extra: `first image: ${await c.status(first, "consumer")}${token}` };
     },
   },
@@ -627,12 +639,25 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
   };
 }
 
+/** A Markdown code span of `text` (doubled backticks when it holds one). */
+const code = (text: string): string => (text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``);
+
+/** The line as the table shows it: the bridge's source location and provider suffix, and the
+ *  fields of Glance's error body after its message, left out; at most 260 characters. */
+export function tableLine(line: string): string {
+  const short = line
+    .replace(/^sdk-v2\/provider2\.go:\d+: sdk\.helper_schema: /, "")
+    .replace(/: provider=openstack@[\d.]+$/, "")
+    .replace(/(\{"message": "[^"]*")(, "code": "[^"]*")?(, "title": "[^"]*")?\}/g, "$1, …}");
+  return short.length > 260 ? `${short.slice(0, 257)}...` : short;
+}
+
 const cellText = (c: Cell | undefined): string => {
   if (!c) return "";
   if (c.notMeasured) return c.notMeasured;
-  const line = (c.line ?? "").length > 220 ? `${c.line!.slice(0, 217)}...` : (c.line ?? "");
-  let text = `**${c.exitCode}** — ${line ? `\`${line}\`` : "(nothing printed)"}`;
-  if (c.also) text += `; \`${c.also.command}\`: **${c.also.exitCode}** — \`${c.also.line}\``;
+  const line = tableLine(c.line ?? "");
+  let text = `**${c.exitCode}** — ${line ? code(line) : "(nothing printed)"}`;
+  if (c.also) text += `; ${code(c.also.command)}: **${c.also.exitCode}** — ${code(tableLine(c.also.line))}`;
   if (c.extra) text += ` (${c.extra})`;
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 };
