@@ -61,6 +61,8 @@ interface Stack {
   destroy(): Promise<Cmd>;
   /** opentofu: `tofu plan -detailed-exitcode` (the plan a plain run would make). */
   plan?(): Promise<Cmd>;
+  /** What repairs drift: `pulumi up --refresh`, `tofu apply -auto-approve` (which refreshes first). */
+  repair(): Promise<Cmd>;
   remove(): Promise<void>;
 }
 
@@ -118,7 +120,7 @@ export function tofuLine(r: TofuRun): string {
   const change = lines.findIndex((l) => /^# \S+ (has changed|has been deleted|will be|must be|is tainted)/.test(l));
   if (change >= 0) {
     // what changed, when something did (a deleted object lists every attribute going to null)
-    const attr = /has changed/.test(lines[change]) ? lines.slice(change + 1, change + 12).find((l) => /^~\s+\w+\s+=/.test(l)) : undefined;
+    const attr = /has changed|will be updated/.test(lines[change]) ? lines.slice(change + 1, change + 12).find((l) => /^~\s+\w+\s+=/.test(l)) : undefined;
     return attr ? `${lines[change]}: ${attr.replace(/\s+/g, " ")}` : lines[change];
   }
   return closing ?? lines.find((l) => /^Plan: /.test(l)) ?? lines.find(Boolean) ?? "";
@@ -145,6 +147,7 @@ function oursDriver(cloudsFile: string): Driver {
       };
       return {
         apply: async () => fromCli(APPLY_COMMANDS.ours, await eng.up(program, { allowFailure: true })),
+        repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
         check: async () => fromCli(CHECK_COMMANDS.ours, await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true })),
         destroy: async () => fromCli(DESTROY_COMMANDS.ours, await eng.destroy({ allowFailure: true })),
         remove: async () => prog.remove(),
@@ -186,6 +189,7 @@ function bridgedDriver(cloudsFile: string, peer: PulumiOpenStackPeer): Driver {
       };
       return {
         apply: async () => fromCli(APPLY_COMMANDS["pulumi-openstack"], await eng.up(program, { allowFailure: true })),
+        repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
         check: async () => fromCli(CHECK_COMMANDS["pulumi-openstack"], await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true })),
         destroy: async () => fromCli(DESTROY_COMMANDS["pulumi-openstack"], await eng.destroy({ allowFailure: true })),
         remove: async () => prog.remove(),
@@ -264,6 +268,7 @@ function tofuDriver(cloudsFile: string, peer: TofuPeer): Driver {
       const run = async (command: string, args: string[]) => fromTofu(command, await t.run([...args, "-input=false"], { timeoutMs: 300_000 }));
       return {
         apply: () => run(APPLY_COMMANDS.opentofu, ["apply", "-auto-approve"]),
+        repair: () => run(APPLY_COMMANDS.opentofu, ["apply", "-auto-approve"]),
         check: () => run(CHECK_COMMANDS.opentofu, ["plan", "-refresh-only", "-detailed-exitcode"]),
         destroy: () => run(DESTROY_COMMANDS.opentofu, ["destroy", "-auto-approve"]),
         plan: () => run("tofu plan -detailed-exitcode", ["plan", "-detailed-exitcode"]),
@@ -294,8 +299,9 @@ export interface Outcome {
   cmd: Cmd;
   /** What else was measured (e.g. the membership's status afterwards). */
   extra?: string;
-  /** A second command worth naming (opentofu's plain plan in the AcceptShares row). */
-  also?: Cmd;
+  /** Further commands worth naming, in order (opentofu's plain `tofu plan -detailed-exitcode`
+   *  after each drift check; the repair after the image was made private). */
+  also?: Cmd[];
 }
 
 export interface Scenario {
@@ -304,6 +310,11 @@ export interface Scenario {
   title: string;
   step: "drift check" | "create" | "destroy";
   run(ctx: Ctx): Promise<Outcome>;
+}
+
+/** opentofu's plain plan (what a plain `tofu plan -detailed-exitcode` check would say), after its drift check. */
+async function plainPlan(s: Stack): Promise<Cmd[]> {
+  return s.plan ? [await s.plan()] : [];
 }
 
 async function ok<T extends { status: number }>(what: string, r: Promise<T>): Promise<T> {
@@ -322,7 +333,8 @@ export const SCENARIOS: Scenario[] = [
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       c.must(await s.apply());
       await ok("accepting", setMemberStatusRaw(c.cloudsFile, "consumer", img, c.projects.consumer, "accepted"));
-      return { cmd: await s.check() };
+      const cmd = await s.check();
+      return { cmd, also: await plainPlan(s) };
     },
   },
   {
@@ -335,7 +347,8 @@ export const SCENARIOS: Scenario[] = [
       const s = await c.stack("consumer", [{ kind: "accept", cloud: "consumer", imageId: img, status: "accepted" }]);
       c.must(await s.apply());
       await ok("rejecting", setMemberStatusRaw(c.cloudsFile, "consumer", img, c.projects.consumer, "rejected"));
-      return { cmd: await s.check() };
+      const cmd = await s.check();
+      return { cmd, also: await plainPlan(s) };
     },
   },
   {
@@ -347,19 +360,21 @@ export const SCENARIOS: Scenario[] = [
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       c.must(await s.apply());
       await ok("removing the share", deleteMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
-      return { cmd: await s.check() };
+      const cmd = await s.check();
+      return { cmd, also: await plainPlan(s) };
     },
   },
   {
     id: "d1",
-    title: "the image made private (producer's check)",
+    title: "the image made private (producer's check; then the repair: `pulumi up --refresh`, `tofu apply`)",
     step: "drift check",
     async run(c) {
       const img = await c.image();
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       c.must(await s.apply());
       await setImageVisibility(c.cloudsFile, "producer", img, "private");
-      return { cmd: await s.check() };
+      const cmd = await s.check();
+      return { cmd, also: [...(await plainPlan(s)), await s.repair()] };
     },
   },
   {
@@ -371,7 +386,8 @@ export const SCENARIOS: Scenario[] = [
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       c.must(await s.apply());
       await deleteImage(c.cloudsFile, "producer", img);
-      return { cmd: await s.check() };
+      const cmd = await s.check();
+      return { cmd, also: await plainPlan(s) };
     },
   },
   {
@@ -435,9 +451,9 @@ export const SCENARIOS: Scenario[] = [
       const second = await c.image(`${prefix}2`, true);
       await ok("sharing", addMemberRaw(c.cloudsFile, "producer", second, c.projects.consumer));
       const cmd = await s.check();
-      const also = s.plan ? await s.plan() : undefined;
+      const also = await plainPlan(s);
       const token = c.tool === "pulumi-openstack" && imageIdsToken && imageIdsToken !== SDK_IMAGE_IDS ? `; the ids from ${imageIdsToken}, as this build names the data source` : "";
-      return { cmd, ...(also ? { also } : {}), extra: `first image: ${await c.status(first, "consumer")}${token}` };
+      return { cmd, also, extra: `first image: ${await c.status(first, "consumer")}${token}` };
     },
   },
   {
@@ -485,7 +501,7 @@ export interface Cell {
   exitCode?: number;
   line?: string;
   extra?: string;
-  also?: { command: string; exitCode: number; line: string };
+  also?: { command: string; exitCode: number; line: string }[];
   /** "not built: …", or "harness error: …" when the scenario itself could not be run. */
   notMeasured?: string;
   seconds?: number;
@@ -600,7 +616,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
         let cell: Cell;
         try {
           const o = await scenario.run(ctx);
-          const outputs = [o.cmd.output, o.also?.output ?? ""];
+          const outputs = [o.cmd.output, ...(o.also ?? []).map((a) => a.output)];
           for (const text of outputs) redact(text); // throws on a password
           cell = {
             tool,
@@ -608,7 +624,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
             exitCode: o.cmd.exitCode,
             line: redact(o.cmd.line, names()),
             ...(o.extra ? { extra: redact(o.extra, names()) } : {}),
-            ...(o.also ? { also: { command: o.also.command, exitCode: o.also.exitCode, line: redact(o.also.line, names()) } } : {}),
+            ...(o.also?.length ? { also: o.also.map((a) => ({ command: a.command, exitCode: a.exitCode, line: redact(a.line, names()) })) } : {}),
           };
         } catch (e) {
           const message = (e as Error).message;
@@ -657,7 +673,7 @@ const cellText = (c: Cell | undefined): string => {
   if (c.notMeasured) return c.notMeasured;
   const line = tableLine(c.line ?? "");
   let text = `**${c.exitCode}** — ${line ? code(line) : "(nothing printed)"}`;
-  if (c.also) text += `; ${code(c.also.command)}: **${c.also.exitCode}** — ${code(tableLine(c.also.line))}`;
+  for (const a of c.also ?? []) text += `; ${code(a.command)}: **${a.exitCode}** — ${code(tableLine(a.line))}`;
   if (c.extra) text += ` (${c.extra})`;
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 };
