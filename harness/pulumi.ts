@@ -368,7 +368,14 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
   const grpc = req("@grpc/grpc-js");
   const { LanguageServer } = req("@pulumi/pulumi/automation/server");
   const langrpc = req("@pulumi/pulumi/proto/language_grpc_pb");
-  const { grpcChannelOptions } = req("@pulumi/pulumi/runtime");
+  const runtime = req("@pulumi/pulumi/runtime");
+  const { grpcChannelOptions } = runtime;
+  // The program's engine and monitor clients take their connections from grpc-js's process-wide
+  // subchannel pool, which keeps a closed client's failed connection for up to 10 s. When the OS
+  // gives a new command's engine the port an earlier command's engine had, the program is handed
+  // that dead connection and fails at once ("14 UNAVAILABLE: No connection established. Last
+  // error: null"), seen under load. Each client of this test process gets its own connections.
+  runtime.grpcClientOptions["grpc.use_local_subchannel_pool"] = 1;
   const server = new grpc.Server({ ...grpcChannelOptions });
   // The program keeps running when the CLI stops early (a failed check): close() waits for it, so
   // its last calls cannot land in the next command's run (the runtime's state is per process).
