@@ -452,7 +452,7 @@ export const SCENARIOS: Scenario[] = [
       await ok("sharing", addMemberRaw(c.cloudsFile, "producer", second, c.projects.consumer));
       const cmd = await s.check();
       const also = await plainPlan(s);
-      const token = c.tool === "pulumi-openstack" && imageIdsToken && imageIdsToken !== SDK_IMAGE_IDS ? `; the ids from ${imageIdsToken}, as this build names the data source` : "";
+      const token = c.tool === "pulumi-openstack" && imageIdsToken && imageIdsToken !== SDK_IMAGE_IDS ? `; the ids from \`${imageIdsToken}\`, as this build names the data source` : "";
       return { cmd, also, extra: `first image: ${await c.status(first, "consumer")}${token}` };
     },
   },
@@ -547,6 +547,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
   const log = options.log ?? (() => {});
   const { rig, peers } = options;
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const redact = redactor(rig, [rig.password, rig.adminPassword]);
   const peersClouds = peersCloudsFile(rig.cloudsFile);
   const drivers: Partial<Record<Tool, Driver | string>> = {
@@ -650,7 +651,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
     peerInfo[t] = !p ? "not looked for" : p.built ? (t === "opentofu" ? `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}` : `@pulumi/openstack ${(p as PulumiOpenStackPeer).sdkVersion}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`) : `not built: ${p.reason}`;
   }
   return {
-    meta: { startedAt: new Date().toISOString(), pulumi: pulumiCli().version, peers: peerInfo, checkCommands: CHECK_COMMANDS, seconds: (performance.now() - started) / 1000 },
+    meta: { startedAt, pulumi: pulumiCli().version, peers: peerInfo, checkCommands: CHECK_COMMANDS, seconds: (performance.now() - started) / 1000 },
     rows,
   };
 }
@@ -674,7 +675,8 @@ const cellText = (c: Cell | undefined): string => {
   const line = tableLine(c.line ?? "");
   let text = `**${c.exitCode}** — ${line ? code(line) : "(nothing printed)"}`;
   for (const a of c.also ?? []) text += `; ${code(a.command)}: **${a.exitCode}** — ${code(tableLine(a.line))}`;
-  if (c.extra) text += ` (${c.extra})`;
+  // placeholders outside code spans would read as HTML tags
+  if (c.extra) text += ` (${c.extra.replace(/<(\w+)>/g, "`<$1>`")})`;
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 };
 
