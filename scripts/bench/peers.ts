@@ -28,6 +28,7 @@ export interface OpenStackSdk {
   images: {
     ImageAccess: new (name: string, args: { imageId: string; memberId: string; status?: string }, opts?: { provider?: object }) => object;
     ImageAccessAccept: new (name: string, args: { imageId: string; memberId?: string; status: string }, opts?: { provider?: object }) => object;
+    getImageIds: (args: Record<string, string>, opts?: { provider?: object }) => Promise<{ ids?: string[] }>;
   };
 }
 

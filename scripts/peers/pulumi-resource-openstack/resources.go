@@ -93,6 +93,11 @@ func providerInfo() tfbridge.ProviderInfo {
 			"openstack_images_image_access_v2":        {Tok: "openstack:images/imageAccess:ImageAccess"},
 			"openstack_images_image_access_accept_v2": {Tok: "openstack:images/imageAccessAccept:ImageAccessAccept"},
 		},
+		DataSources: map[string]*tfbridge.DataSourceInfo{
+			// images.getImageIds and images.getImage of @pulumi/openstack 3.15.2 (images/getImageIds.js, images/getImage.js)
+			"openstack_images_image_ids_v2": {Tok: "openstack:images/getImageIds:getImageIds"},
+			"openstack_images_image_v2":     {Tok: "openstack:images/getImage:getImage"},
+		},
 	}
 	// everything else gets the bridge's standard tokens (openstack:compute/instanceV2:InstanceV2),
 	// which are not always the names @pulumi/openstack gives them
