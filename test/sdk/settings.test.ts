@@ -210,6 +210,7 @@ describe("every place the settings table names is read", () => {
     }
     return write(`clouds-${Math.random().toString(36).slice(2)}.yaml`, JSON.stringify({ clouds: { c: { ...top, auth } } }));
   };
+  const tableCa = write("table-ca.pem", "-----BEGIN CERTIFICATE-----\n");
   type Given = { stack?: Record<string, string>; yaml?: Record<string, string>; env?: Record<string, string> };
   const placesOf = (field: Field): { place: string; set: (v: string) => Given }[] => {
     const s = settingSources[field] as SettingSource;
@@ -262,7 +263,7 @@ describe("every place the settings table names is read", () => {
   }
   for (const field of settingFields) {
     for (const { place, set } of placesOf(field)) {
-      const value = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: path.join(dir, "private-ca.pem"),
+      const value = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: tableCa,
         insecure: "true", timeoutSeconds: "7" }[field];
       // two places spell a setting their own way: endpointOverrides is a JSON object, verify is insecure's negation
       const spelled = field === "imageEndpoint" && place.startsWith("stack") ? JSON.stringify({ image: value })
