@@ -4,19 +4,11 @@ import * as path from "node:path";
 import { parse, YAMLParseError } from "yaml";
 import { configError } from "./errors";
 
-/** One `clouds.<name>` entry, after `secure.yaml` has been merged over it. */
-export interface CloudsEntry {
-  auth?: Record<string, unknown>;
-  auth_type?: string;
-  region_name?: string;
-  interface?: string;
-  endpoint_type?: string;
-  image_endpoint_override?: string;
-  cacert?: string;
-  verify?: boolean | string;
-  api_timeout?: number | string;
-  [key: string]: unknown;
-}
+/**
+ * One `clouds.<name>` entry, after `secure.yaml` has been merged over it. Which keys are read, and
+ * as what, is sdk/setting-sources.ts's table.
+ */
+export type CloudsEntry = Readonly<Record<string, unknown>>;
 
 export interface LoadedCloud {
   name: string;

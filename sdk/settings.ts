@@ -57,16 +57,16 @@ const defined = <T extends object>(o: T): T =>
 const str = (v: unknown): string | undefined =>
   v === undefined || v === null || v === "" ? undefined : typeof v === "string" ? v : String(v);
 
-const BOOL_TEXT = ["true", "1", "yes", "on", "false", "0", "no", "off"];
-const isBoolText = (v: string): boolean => BOOL_TEXT.includes(v.trim().toLowerCase());
+/** How text says true and false; anything else is not a boolean. */
+const boolText: Readonly<Record<string, boolean>> = { true: true, 1: true, yes: true, on: true, false: false, 0: false, no: false, off: false };
+const boolOf = (v: string): boolean | undefined => boolText[v.trim().toLowerCase()];
 
 function bool(v: unknown, where: string): boolean | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   if (typeof v === "boolean") return v;
-  const s = String(v).trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(s)) return true;
-  if (["false", "0", "no", "off"].includes(s)) return false;
-  throw configError(`${where} must be true or false, not "${String(v)}"`);
+  const b = boolOf(String(v));
+  if (b === undefined) throw configError(`${where} must be true or false, not "${String(v)}"`);
+  return b;
 }
 
 function seconds(v: unknown, where: string): number | undefined {
@@ -151,7 +151,7 @@ function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
   // openstacksdk's `verify`: true/false, or the path of a CA file to verify with (requests' convention)
   const verifyKey = sourceOf("insecure").cloudsYaml![0]!;
   const verify = yamlValue(entry, verifyKey);
-  if (typeof verify === "string" && !isBoolText(verify)) {
+  if (typeof verify === "string" && boolOf(verify) === undefined) {
     settings.cacertFile ??= verify;
   } else {
     const verified = bool(verify, `${describe}: ${verifyKey}`);

@@ -268,6 +268,8 @@ interface Ctx {
    *  `active`, a few bytes are uploaded so that its status is active (the peers' image-ids data
    *  source lists active images only). */
   image(name?: string, active?: boolean): Promise<string>;
+  /** The producer shares the image with a project (by hand: Glance's API, not a stack). */
+  share(imageId: string, member?: Entry): Promise<void>;
   stack(side: string, decls: Decl[]): Promise<Stack>;
   /** Fails the scenario when a setup command did not exit 0. */
   must(c: Cmd): Cmd;
@@ -323,7 +325,7 @@ export const SCENARIOS: Scenario[] = [
     step: "drift check",
     async run(c) {
       const img = await c.image();
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       const s = await c.stack("consumer", [{ kind: "accept", cloud: "consumer", imageId: img, status: "accepted" }]);
       c.must(await s.apply());
       await ok("rejecting", setMemberStatusRaw(c.cloudsFile, "consumer", img, c.projects.consumer, "rejected"));
@@ -376,7 +378,7 @@ export const SCENARIOS: Scenario[] = [
     step: "create",
     async run(c) {
       const img = await c.image();
-      await ok("sharing by hand", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       return { cmd: await s.apply() };
     },
@@ -387,7 +389,7 @@ export const SCENARIOS: Scenario[] = [
     step: "create",
     async run(c) {
       const img = await c.image();
-      await ok("sharing by hand", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       await ok("accepting", setMemberStatusRaw(c.cloudsFile, "consumer", img, c.projects.consumer, "accepted"));
       const s = await c.stack("producer", [{ kind: "share", cloud: "producer", imageId: img, memberId: c.projects.consumer }]);
       return { cmd: await s.apply() };
@@ -399,8 +401,8 @@ export const SCENARIOS: Scenario[] = [
     step: "create",
     async run(c) {
       const img = await c.image();
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.outsider));
+      await c.share(img);
+      await c.share(img, "outsider");
       const s = await c.stack("admin", [{ kind: "accept", cloud: "admin", imageId: img, status: "accepted" }]);
       const cmd = await s.apply();
       return { cmd, extra: `afterwards: <consumer> ${await c.status(img, "consumer")}, <outsider> ${await c.status(img, "outsider")}` };
@@ -412,7 +414,7 @@ export const SCENARIOS: Scenario[] = [
     step: "create",
     async run(c) {
       const img = await c.image();
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       const s = await c.stack("admin", [{ kind: "accept", cloud: "admin", imageId: img, status: "accepted" }]);
       const cmd = await s.apply();
       return { cmd, extra: `afterwards: <consumer> ${await c.status(img, "consumer")}` };
@@ -425,11 +427,11 @@ export const SCENARIOS: Scenario[] = [
     async run(c) {
       const prefix = `drift-g-${c.tool}-${Date.now().toString(36)}-`;
       const first = await c.image(`${prefix}1`, true);
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", first, c.projects.consumer));
+      await c.share(first);
       const s = await c.stack("consumer", [{ kind: "acceptFrom", cloud: "consumer", owner: c.projects.producer, prefix }]);
       c.must(await s.apply());
       const second = await c.image(`${prefix}2`, true);
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", second, c.projects.consumer));
+      await c.share(second);
       const cmd = await s.check();
       const also = await plainPlan(s);
       return { cmd, also, extra: `first image: ${await c.status(first, "consumer")}` };
@@ -451,7 +453,7 @@ export const SCENARIOS: Scenario[] = [
     step: "create",
     async run(c) {
       const img = await c.image();
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       const s = await c.stack("consumer", [{ kind: "accept", cloud: "consumer", imageId: img, status: "Accepted" }]);
       const cmd = await s.apply();
       return { cmd, extra: `afterwards: <consumer> ${await c.status(img, "consumer")}` };
@@ -463,7 +465,7 @@ export const SCENARIOS: Scenario[] = [
     step: "destroy",
     async run(c) {
       const img = await c.image();
-      await ok("sharing", addMemberRaw(c.cloudsFile, "producer", img, c.projects.consumer));
+      await c.share(img);
       const s = await c.stack("consumer", [{ kind: "accept", cloud: "consumer", imageId: img, status: "accepted" }]);
       c.must(await s.apply());
       const cmd = await s.destroy();
@@ -577,6 +579,9 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
               if (up.status !== 204) throw new Error(`uploading image data answered ${up.status}`);
             }
             return id;
+          },
+          share: async (imageId, member = "consumer") => {
+            await ok(`sharing with ${member}`, addMemberRaw(rig.cloudsFile, "producer", imageId, rig.projects[member]));
           },
           stack: async (side, decls) => {
             const s = await driver.stack(`${scenario.id}-${side}-${tool}`.replace(/[^A-Za-z0-9-]/g, "-"), decls);

@@ -55,6 +55,22 @@ interface TypeProject {
   esm: boolean;
 }
 
+/** A `nodenext` project's compiler options, for a CommonJS and an ESM (`"type": "module"`) program alike. */
+const nodenextConfig = {
+  compilerOptions: {
+    strict: true,
+    outDir: "bin",
+    target: "es2022",
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    // TypeScript 6 includes no @types package unless told
+    types: ["node"],
+    sourceMap: true,
+    forceConsistentCasingInFileNames: true,
+  },
+  files: ["index.ts"],
+};
+
 const PROJECTS: TypeProject[] = [
   {
     name: "commonjs",
@@ -83,39 +99,14 @@ const PROJECTS: TypeProject[] = [
     name: "nodenext",
     toolchain: "ts6",
     manifest: { main: "index.ts" },
-    tsconfig: {
-      compilerOptions: {
-        strict: true,
-        outDir: "bin",
-        target: "es2022",
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        // TypeScript 6 includes no @types package unless told
-        types: ["node"],
-        sourceMap: true,
-        forceConsistentCasingInFileNames: true,
-      },
-      files: ["index.ts"],
-    },
+    tsconfig: nodenextConfig,
     esm: false,
   },
   {
     name: "esm",
     toolchain: "ts5",
     manifest: { type: "module", main: "index.ts" },
-    tsconfig: {
-      compilerOptions: {
-        strict: true,
-        outDir: "bin",
-        target: "es2022",
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        types: ["node"],
-        sourceMap: true,
-        forceConsistentCasingInFileNames: true,
-      },
-      files: ["index.ts"],
-    },
+    tsconfig: nodenextConfig,
     esm: true,
   },
 ];
