@@ -7,8 +7,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { preloadHttpClient } from "../sdk/http";
 import { configure as configureStackConfig } from "./stack-config";
-export { imageMemberProvider } from "./image-member-provider";
-export { memberAcceptanceProvider } from "./member-acceptance-provider";
+export { imageMemberProvider } from "./image-member-lifecycle";
+export { memberAcceptanceProvider } from "./member-acceptance-lifecycle";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {

@@ -16,8 +16,8 @@ import * as fs from "node:fs";
 import type { TestProject } from "vitest/node";
 import { parse as parseYaml } from "yaml";
 import type { TestCloud } from "./support/cloud";
-import { session } from "../harness/images";
-import { CLOUD_ENTRIES, type CloudEntry, randomPassword, startOpenStack } from "../harness/openstack";
+import { session } from "../dev/harness/images";
+import { CLOUD_ENTRIES, type CloudEntry, randomPassword, startOpenStack } from "../dev/harness/openstack";
 
 /** Every password / application credential secret in a clouds.yaml (what a leak scan looks for). */
 function secretsIn(cloudsFile: string): string[] {

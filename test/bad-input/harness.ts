@@ -12,15 +12,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
-import type { ProcessSample } from "../../harness/processes";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import type { ProcessSample } from "../../dev/harness/processes";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { addMemberRaw, createImage, listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
-import type { CloudEntry } from "../../harness/openstack";
+import type { CloudEntry } from "../../dev/harness/openstack";
 
 export { stepError };
 

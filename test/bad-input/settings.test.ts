@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia } from "../../harness/fault-proxy";
-import { addMemberRaw, createImage, getMemberRaw, session, setMemberStatusRaw } from "../../harness/images";
+import { cloudsFileVia } from "../../dev/harness/fault-proxy";
+import { addMemberRaw, createImage, getMemberRaw, session, setMemberStatusRaw } from "../../dev/harness/images";
 import { diagnostics } from "../support/cli-output";
 import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type CaseOptions, type CaseProgram, type CaseResult, type Pkg } from "./harness";
 

@@ -1,4 +1,4 @@
-// The benchmark (`npm run bench`, scripts/bench/benchmark.ts) at N = 20, one run, through the real
+// The benchmark (`npm run bench`, bench/measure.ts) at N = 20, one run, through the real
 // Pulumi CLI, on its own Keystone + Glance with the member quota lifted: it asserts the request counts
 // measured at the counting proxies and the plugin processes each command started, never the times
 // (those depend on whatever else shares the two cores).
@@ -8,9 +8,9 @@
 // of one image costs one list request per plugin process that reads them and no single-member GET;
 // one DELETE per member.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPERATIONS, runBenchmark, setupBench, type BenchResults, type BenchSetup, type MethodResult, type Operation, type PhaseResult } from "../../scripts/bench/benchmark";
+import { OPERATIONS, runBenchmark, setupBench, type BenchResults, type BenchSetup, type MethodResult, type Operation, type PhaseResult } from "../../bench/measure";
 import { requireLocalInstance } from "../support/cloud";
-import { startOpenStack, type OpenStack } from "../../harness/openstack";
+import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
 
 const N = 20;
 

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../harness/programs";
+import { REPO_ROOT } from "../../dev/harness/programs";
 
 /**
- * scripts/pulumi-cli.sh with no `pulumi` on PATH: it builds the CLI from Go modules into its cache,
+ * dev/pulumi-cli.sh with no `pulumi` on PATH: it builds the CLI from Go modules into its cache,
  * once, even when two runs ask at the same time, and `npm run pulumi` runs what it built. The
  * build runs into a fresh cache directory here, so a CLI installed by hand or cached earlier cannot
  * hide a broken build (Go's module and build caches make it take seconds once the machine has built
@@ -23,7 +23,7 @@ const pathWithoutPulumi = (process.env.PATH ?? "")
 
 function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [path.join(REPO_ROOT, "scripts", "pulumi-cli.sh"), ...args], {
+    const child = spawn("bash", [path.join(REPO_ROOT, "dev", "pulumi-cli.sh"), ...args], {
       env: { ...process.env, PATH: pathWithoutPulumi, PULUMI_IMAGE_MEMBERS_CACHE: cache, PULUMI_SKIP_UPDATE_CHECK: "true", ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });

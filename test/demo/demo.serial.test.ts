@@ -1,4 +1,4 @@
-// `npm run demo` (scripts/demo.ts) end to end, with the real Pulumi CLI. The demo starts its own
+// `npm run demo` (demo/main.ts) end to end, with the real Pulumi CLI. The demo starts its own
 // Keystone + Glance, hence the *.serial.test.ts name (at most this instance and the suite's share the
 // machine) and requireLocalInstance: against an external cloud this file fails with a message, never
 // skips. The transcript is checked line by line against what the CLI prints.
@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, WORK_DIR } from "../../harness/programs";
-import { pulumiCli } from "../../harness/pulumi";
+import { REPO_ROOT, WORK_DIR } from "../../dev/harness/programs";
+import { pulumiCli } from "../../dev/harness/pulumi";
 import { requireLocalInstance, testCloud } from "../support/cloud";
-import { randomPassword } from "../../harness/openstack";
+import { randomPassword } from "../../dev/harness/openstack";
 
 interface Finished {
   code: number | null;
@@ -184,7 +184,7 @@ describe("npm run demo", () => {
     expect(down1).toMatch(new RegExp(`^ -  ${MEMBER} share-golden-${PROJECT} deleted ${TOOK}$`, "m"));
     expect(down1).toMatch(/^Resources:\n {4}- 3 deleted$/m);
     for (const example of ["examples/consumer", "examples/producer"]) expect(cleanup).toContain(`${example} $ pulumi stack rm --yes dev`);
-    expect(cleanup).toContain("$ bash scripts/openstack.sh down");
+    expect(cleanup).toContain("$ bash dev/rig/openstack.sh down");
     expect(cleanup).toContain("stopped; state dir removed");
     const left = fs
       .readdirSync(path.join(WORK_DIR, "programs"))
@@ -212,6 +212,6 @@ describe("npm run demo", () => {
     // nothing started: no CLI run, no OpenStack
     expect(r.out).not.toMatch(/^=== \d+\. /m);
     expect(r.out).not.toContain("$ pulumi");
-    expect(r.out).not.toContain("scripts/openstack.sh");
+    expect(r.out).not.toContain("dev/rig/openstack.sh");
   }, 60_000);
 });

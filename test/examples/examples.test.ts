@@ -1,15 +1,15 @@
 // examples/producer and examples/consumer as users run them, through the real Pulumi CLI: the package
 // installed from its tarball into a copy of each example, `pulumi stack init`, `pulumi config set
 // [--path]`, `pulumi up` (the folder's index.ts, loaded by @pulumi/pulumi's own program loader with
-// ts-node: harness/program-host.js), against the suite's OpenStack.
+// ts-node: dev/harness/program-host.js), against the suite's OpenStack.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
-import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
+import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";

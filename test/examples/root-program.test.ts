@@ -7,10 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { PulumiStack, type RunResult } from "../../harness/pulumi";
-import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
+import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
+import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../harness/images";
+import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";

@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { PulumiStack, type RunResult } from "../../harness/pulumi";
-import type { ProcessSample } from "../../harness/processes";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
+import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
+import type { ProcessSample } from "../../dev/harness/processes";
 import { changes } from "../lifecycle/support";
 import { diagnostics } from "../support/cli-output";
 import { testCloud } from "../support/cloud";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,
   type FaultProxy,
-} from "../../harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../harness/images";
+} from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
 
 /**

@@ -5,15 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import { authenticate } from "../../sdk/keystone";
 import { resolveCloud } from "../../sdk/settings";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { PulumiStack, type RunResult, type StackConfig } from "../../harness/pulumi";
-import type { ProcessSample } from "../../harness/processes";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import type { ProcessSample } from "../../dev/harness/processes";
 import { closingErrors, diagnostics, resourceErrors, stepError } from "../support/cli-output";
 import { requireLocalInstance } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../../harness/images";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { addMemberRaw, createImage, listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
-import { startOpenStack, type OpenStack } from "../../harness/openstack";
+import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
 
 /**
  * Outages and expiring tokens through the real Pulumi CLI, against an own Keystone + Glance whose tokens live

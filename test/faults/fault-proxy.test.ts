@@ -7,8 +7,8 @@ import { testCloud } from "../support/cloud";
 import { watchProxies } from "../support/proxy-watch";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, leaksIn, type FaultConfig, type FaultProxy,
-} from "../../harness/fault-proxy";
-import { createImage, listMembersRaw, projectToken } from "../../harness/images";
+} from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw, projectToken } from "../../dev/harness/images";
 
 /** The fault proxy itself, in front of the suite's real Glance and Keystone. */
 const cloud = testCloud();

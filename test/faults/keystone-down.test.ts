@@ -5,7 +5,7 @@ import type { RetryPolicy } from "../../sdk/http";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import { testCloud } from "../support/cloud";
 import { watchProxies } from "../support/proxy-watch";
-import { cloudsFileVia } from "../../harness/fault-proxy";
+import { cloudsFileVia } from "../../dev/harness/fault-proxy";
 
 /** Keystone refusing connections, resetting them, or answering 503: clear errors, and Glance is never asked. */
 const cloud = testCloud();

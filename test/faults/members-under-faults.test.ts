@@ -4,8 +4,8 @@ import { openImageService } from "../../sdk/image-service";
 import type { Member } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
 import { watchProxies } from "../support/proxy-watch";
-import { FAULT_KINDS, FaultPlanner, randomSeed, type FaultConfig } from "../../harness/fault-proxy";
-import { createImage, listMembersRaw, projectToken } from "../../harness/images";
+import { FAULT_KINDS, FaultPlanner, randomSeed, type FaultConfig } from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw, projectToken } from "../../dev/harness/images";
 
 /**
  * The SDK through a proxy that faults 20% of Glance's requests, against the real Glance: whatever

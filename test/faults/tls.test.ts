@@ -8,8 +8,8 @@ import type { RetryPolicy } from "../../sdk/http";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { CloudOptions } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, leaksIn } from "../../harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../harness/images";
+import { cloudsFileVia, removeCloudsCopies, leaksIn } from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw } from "../../dev/harness/images";
 import { createTestCa, startTlsTerminator, type TestCa, type TlsTerminator } from "../support/tls-terminator";
 
 /**

@@ -3,7 +3,7 @@ import { isHttpError, isImageMembersError } from "../../sdk/errors";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { ImageService, MemberStatus } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { createImage, listImages, projectToken } from "../../harness/images";
+import { createImage, listImages, projectToken } from "../../dev/harness/images";
 import { checkOperationTable } from "./operation-table";
 
 /** The SDK against the suite's real Keystone + Glance (secure RBAC with scope enforcement by default). */

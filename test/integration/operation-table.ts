@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import { isHttpError } from "../../sdk/errors";
 import { openImageService } from "../../sdk/image-service";
 import type { ImageService } from "../../sdk/types";
-import { createImage, deleteImage } from "../../harness/images";
+import { createImage, deleteImage } from "../../dev/harness/images";
 
 /**
  * Glance's member operations, row by row, as the producer and as the consumer, through the SDK

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import { requireLocalInstance } from "../support/cloud";
-import { startOpenStack, type OpenStack } from "../../harness/openstack";
-import { createImage } from "../../harness/images";
+import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
+import { createImage } from "../../dev/harness/images";
 import { checkOperationTable } from "./operation-table";
 
 /**

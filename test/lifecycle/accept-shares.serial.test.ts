@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, glanceRaw, listMembersRaw, setMemberStatusRaw } from "../../harness/images";
-import { startOpenStack, type OpenStack } from "../../harness/openstack";
-import type { Program } from "../../harness/pulumi";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, glanceRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
+import type { Program } from "../../dev/harness/pulumi";
 import { openImageService } from "../../sdk/image-service";
 import { requireLocalInstance } from "../support/cloud";
 import { expectNoLeaks } from "../support/leaks";

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../harness/images";
-import type { Program } from "../../harness/pulumi";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw } from "../../dev/harness/images";
+import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Program } from "../../harness/pulumi";
+import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../harness/images";
+import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**

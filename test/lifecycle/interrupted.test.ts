@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, mulberry32, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../harness/images";
-import type { Program, RunResult } from "../../harness/pulumi";
+import { cloudsFileVia, mulberry32, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { createImage, listMembersRaw } from "../../dev/harness/images";
+import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { newStack, type Pkg, type TestStack } from "./support";
 

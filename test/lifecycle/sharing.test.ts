@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Program } from "../../harness/pulumi";
+import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../harness/images";
+import { addMemberRaw, createImage, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 
 /**

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../harness/programs";
-import type { Program } from "../../harness/pulumi";
+import { REPO_ROOT } from "../../dev/harness/programs";
+import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../harness/images";
+import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**

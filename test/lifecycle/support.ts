@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { expect } from "vitest";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { PulumiStack, type Program, type RunResult, type StackConfig } from "../../harness/pulumi";
+import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
+import { PulumiStack, type Program, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
 
 export type Pkg = typeof import("pulumi-image-members");
 

@@ -16,8 +16,8 @@ import {
   revokeToken,
   session,
   setMemberStatusRaw,
-} from "../../harness/images";
-import { type OpenStack, startOpenStack } from "../../harness/openstack";
+} from "../../dev/harness/images";
+import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
 
 describe("an instance of its own", () => {
   let os: OpenStack;

@@ -16,8 +16,8 @@ import {
   projectToken,
   session,
   setMemberStatusRaw,
-} from "../../harness/images";
-import { CLOUD_ENTRIES } from "../../harness/openstack";
+} from "../../dev/harness/images";
+import { CLOUD_ENTRIES } from "../../dev/harness/openstack";
 
 const cloud = testCloud();
 const file = cloud.cloudsFile;

@@ -1,5 +1,5 @@
 /**
- * What a Pulumi CLI run printed, read from its engine events (harness/pulumi.ts `RunResult.events`)
+ * What a Pulumi CLI run printed, read from its engine events (dev/harness/pulumi.ts `RunResult.events`)
  * rather than from the display text.
  *
  * - A resource's error is a diagnostic event with the resource's URN; the CLI lists it in its
@@ -10,7 +10,7 @@
  * - What a plugin writes on stderr is a diagnostic of severity `info#err` without a URN, on stdout
  *   `info`; warnings are `warning`.
  */
-import { urnName, type RunResult } from "../../harness/pulumi";
+import { urnName, type RunResult } from "../../dev/harness/pulumi";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

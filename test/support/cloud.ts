@@ -19,7 +19,7 @@
  * message saying they need the local instance.
  */
 import { inject } from "vitest";
-import type { CloudEntry, PolicyMode } from "../../harness/openstack";
+import type { CloudEntry, PolicyMode } from "../../dev/harness/openstack";
 
 export interface TestCloud {
   /** clouds.yaml with entries producer, consumer, outsider, admin (= process.env.OS_CLIENT_CONFIG_FILE). */

@@ -25,7 +25,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import { expect } from "vitest";
-import type { RunResult } from "../../harness/pulumi";
+import type { RunResult } from "../../dev/harness/pulumi";
 
 /** What a stack wrote to disk: everything in its program directory but node_modules (the file
  *  backend and PULUMI_HOME live there too), the checkpoint named apart. A PulumiStack is one. */

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, expect } from "vitest";
-import { leaksIn, removeCloudsCopies, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../../harness/fault-proxy";
+import { leaksIn, removeCloudsCopies, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../../dev/harness/fault-proxy";
 import { errorTexts } from "./leaks";
 
 /**

@@ -24,7 +24,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { forward, SeenSecrets, upstreamOf } from "../../harness/fault-proxy";
+import { forward, SeenSecrets, upstreamOf } from "../../dev/harness/fault-proxy";
 
 export interface TestCa {
   /** PEM file of the CA certificate: what `cacertFile` / clouds.yaml `cacert` should name. */

@@ -12,7 +12,7 @@
 // Each project has a control beside it: the same toolchain, tsconfig and `@pulumi/pulumi` without
 // our package, so a failure of the project is ours and a failure of the control is the toolchain's.
 //
-// Cost control: the tarball is harness/programs.ts's (packed once per package content); each
+// Cost control: the tarball is dev/harness/programs.ts's (packed once per package content); each
 // toolchain is installed once per tarball content and toolchain versions under
 // test/.work/types-<key>/ (`npm install --prefer-offline`). The projects themselves are hard-linked
 // copies in a temporary directory outside the repository: from inside it, module lookups would
@@ -26,7 +26,7 @@ import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, WORK_DIR, copyTree, installTemplate, npm, onceAcrossProcesses, projectPackage, pruneStale, repoPulumiVersion, userShellEnv } from "../../harness/programs";
+import { REPO_ROOT, WORK_DIR, copyTree, installTemplate, npm, onceAcrossProcesses, projectPackage, pruneStale, repoPulumiVersion, userShellEnv } from "../../dev/harness/programs";
 
 const PACKAGE = "pulumi-image-members";
 

@@ -1,10 +1,10 @@
 // `npm run bench`: requests and time per membership through the real Pulumi CLI, against raw
 // keep-alive HTTP and an openstacksdk loop, beside a no-op dynamic provider through the same CLI
 // commands, on a local Keystone + Glance this script starts itself (member quota lifted) and stops at
-// the end. See scripts/bench/benchmark.ts for what is measured.
+// the end. See bench/measure.ts for what is measured.
 //
 // `npm run bench` builds dist/ (the package is packed from it, as users get it) and runs this file
-// through scripts/bench/run.js (a plain transpile hook; see there why not ts-node).
+// through bench/run.js (a plain transpile hook; see there why not ts-node).
 //
 //   npm run bench                                   N = 50 members, 1 run (a quick look)
 //   npm run bench -- --members 200 --runs 3
@@ -16,17 +16,17 @@
 // Prints one table plus ECONOMY and floor PASS/FAIL lines, and writes the same figures as JSON
 // (default ./bench-results.json). Exit code: 0; 1 when it failed or a request-economy check failed;
 // 2 when a floor failed and --strict was given (floors are timing: a busy machine can miss them).
-// --peers and --drift first find the peer tools (scripts/peers.sh builds them the first time on a
+// --peers and --drift first find the peer tools (bench/build-peers.sh builds them the first time on a
 // machine, minutes each); a peer that cannot be built is reported as "not built: <reason>".
-// --drift prints the drift table (scripts/bench/drift.ts) instead, writes it as Markdown (default
+// --drift prints the drift table (bench/drift.ts) instead, writes it as Markdown (default
 // ./drift-table.md) and JSON (default ./drift-results.json), and exits 0 when every tool that was
 // built ran every scenario (whatever the tools answered: the answers are the measurement).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startOpenStack, type OpenStack } from "../harness/openstack";
-import { ALL_METHODS, formatReport, METHODS, PEER_METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method, type PeerMethod } from "./bench/benchmark";
-import { formatDriftTable, runDrift, SCENARIOS, writeDrift } from "./bench/drift";
-import { findPeers, type Peers } from "./bench/peers";
+import { startOpenStack, type OpenStack } from "../dev/harness/openstack";
+import { ALL_METHODS, formatReport, METHODS, PEER_METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method, type PeerMethod } from "./measure";
+import { formatDriftTable, runDrift, SCENARIOS, writeDrift } from "./drift";
+import { findPeers, type Peers } from "./peers";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]
                         [--methods provider,noop,raw,openstacksdk,opentofu,pulumi-openstack] [--peers]
@@ -40,7 +40,7 @@ const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--
   --methods LIST   which methods to run (default provider,noop,raw,openstacksdk)
   --peers          add the peers: opentofu (N openstack_images_image_access_v2, OpenTofu 1.12.6 +
                    terraform-provider-openstack 3.4.0) and pulumi-openstack (N @pulumi/openstack 3.15.2
-                   images.ImageAccess, bridged provider); built by scripts/peers.sh when needed
+                   images.ImageAccess, bridged provider); built by bench/build-peers.sh when needed
   --skip-checkpoints  every CLI command with PULUMI_SKIP_CHECKPOINTS=true: the file backend writes
                    the state once per command instead of after every step (a comparison)
   --strict         exit 2 when a performance floor fails

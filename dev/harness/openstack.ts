@@ -1,6 +1,6 @@
 /**
  * A real Keystone 22 + Glance 25 on 127.0.0.1 for tests: a TypeScript API over
- * `scripts/openstack.sh` (see the header of that script for what it runs and why).
+ * `dev/rig/openstack.sh` (see the header of that script for what it runs and why).
  *
  * The test suite's global setup (test/global-setup.ts) starts one instance for the whole run; tests
  * reach it through `testCloud()` in ./cloud.ts. A test that needs other server settings (member
@@ -24,8 +24,8 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** scripts/openstack.sh, resolved from this file (test/support/ -> repo root). */
-export const OPENSTACK_SCRIPT = path.resolve(__dirname, "..", "scripts", "openstack.sh");
+/** dev/rig/openstack.sh, resolved from this file (dev/harness/ -> dev/rig/). */
+export const OPENSTACK_SCRIPT = path.resolve(__dirname, "..", "rig", "openstack.sh");
 
 /** The clouds.yaml entries every instance (and an external cloud used instead) must have. */
 export const CLOUD_ENTRIES = ["producer", "consumer", "outsider", "admin"] as const;
@@ -121,7 +121,7 @@ export interface ScriptResult {
   output: string;
 }
 
-/** Run `bash scripts/openstack.sh <args>` with these extra environment variables. */
+/** Run `bash dev/rig/openstack.sh <args>` with these extra environment variables. */
 export function runOpenStackScript(
   args: string[],
   env: Record<string, string | undefined>,

@@ -1,6 +1,6 @@
 """Provision a fresh local Keystone for the test rig, then write clouds.yaml, ids.json and env.
 
-Called by `scripts/openstack.sh up` once keystone answers. Plain REST with urllib: the openstack
+Called by `dev/rig/openstack.sh up` once keystone answers. Plain REST with urllib: the openstack
 CLI costs ~0.9 s per call, this whole step takes ~0.5 s. Inputs come from the environment (never
 argv: /proc/PID/cmdline is world-readable and these include passwords):
   STATE, KS_URL, GL_URL, ADMIN_PASSWORD, USER_PASSWORD, GLANCE_SERVICE_PASSWORD,
@@ -91,7 +91,7 @@ with open(os.path.join(STATE, "ids.json"), "w") as f:
 
 # clouds.yaml. JSON string literals are valid YAML double-quoted scalars: no YAML library needed.
 q = json.dumps
-lines = ["# written by scripts/openstack.sh up (state dir %s)" % STATE, "clouds:"]
+lines = ["# written by dev/rig/openstack.sh up (state dir %s)" % STATE, "clouds:"]
 for name in PROJECTS + ("admin",):
     lines += ["  %s:" % name,
               "    auth:",

@@ -1,6 +1,6 @@
 // OpenTofu working directories for the benchmark and the drift table: a root module written here,
 // a data dir and a local state inside a temporary directory, terraform-provider-openstack installed
-// by `tofu init` from the filesystem mirror scripts/peers.sh built (no registry is asked: the CLI
+// by `tofu init` from the filesystem mirror bench/build-peers.sh built (no registry is asked: the CLI
 // config has no `direct` block), and every command run as the leader of its own process group.
 //
 //   const t = TofuDir.create(peer, "bench", { OS_CLIENT_CONFIG_FILE: cloudsFile });
@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { constants as osConstants } from "node:os";
-import { ProcessWatcher, type ProcessSample } from "../../harness/processes";
+import { ProcessWatcher, type ProcessSample } from "../dev/harness/processes";
 import { TPO_VERSION, type TofuPeer } from "./peers";
 
 export interface TofuRun {

@@ -16,10 +16,10 @@
 // in them (checked: the run fails if one appears anywhere a tool printed).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { OpenStack } from "../../harness/openstack";
-import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, getMemberRaw, glanceRaw, setImageVisibility, setMemberStatusRaw } from "../../harness/images";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../../harness/pulumi";
+import type { OpenStack } from "../dev/harness/openstack";
+import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, getMemberRaw, glanceRaw, setImageVisibility, setMemberStatusRaw } from "../dev/harness/images";
+import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
+import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../dev/harness/pulumi";
 import { peersCloudsFile, pulumiOpenStackEnv, pulumiOpenStackProgramDir, type OpenStackSdk, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
 import { hcl, TofuDir, tofuConfig, type TofuRun } from "./tofu";
 

@@ -1,6 +1,6 @@
 """Serve Keystone's public WSGI app on a loopback port, one thread per request.
 
-Usage: /usr/bin/python3 scripts/keystone-server.py STATE_DIR HOST PORT
+Usage: /usr/bin/python3 dev/rig/keystone-server.py STATE_DIR HOST PORT
 
 python3-keystone's own `keystone-wsgi-public --host --port` is a single-threaded wsgiref server;
 this is the same app (keystone.server.wsgi.initialize_public_application) behind a threaded one.

@@ -3,14 +3,14 @@
 # once per machine, cached by version outside the clone. A cached build is used as it is: only a
 # build needs the Go module proxy.
 #
-#   scripts/peers.sh bin tofu                          print the directory holding `tofu`
-#   scripts/peers.sh bin terraform-provider-openstack  print a filesystem mirror directory holding
+#   bench/build-peers.sh bin tofu                          print the directory holding `tofu`
+#   bench/build-peers.sh bin terraform-provider-openstack  print a filesystem mirror directory holding
 #        registry.opentofu.org/terraform-provider-openstack/openstack/VERSION/OS_ARCH/terraform-provider-openstack_vVERSION;
 #        beside it (MIRROR/../tofurc) is an OpenTofu CLI config that installs that provider from
 #        the mirror and from nowhere else (no `direct` block): TF_CLI_CONFIG_FILE=MIRROR/../tofurc
-#   scripts/peers.sh bin pulumi-resource-openstack     print the directory holding
+#   bench/build-peers.sh bin pulumi-resource-openstack     print the directory holding
 #        `pulumi-resource-openstack` (put it on PATH: the engine takes a plugin found there)
-#   scripts/peers.sh bin all                           build all three, going on past a failure,
+#   bench/build-peers.sh bin all                           build all three, going on past a failure,
 #        then print one line per peer to stdout, `PEER ok DIR` or `PEER FAILED ERROR`, and check
 #        that `tofu init` installs the provider from the mirror; exits non-zero if anything failed
 #
@@ -32,7 +32,7 @@
 # pulumi-resource-openstack: the module proxy reached here refuses every module of
 # github.com/pulumi/pulumi-openstack (403 "This module version is not available." for provider/v3,
 # provider/v5 and their version lists), so that provider cannot be built from its own module. The
-# one built here is ours: scripts/peers/pulumi-resource-openstack/ wraps terraform-provider-openstack
+# one built here is ours: bench/peers/pulumi-resource-openstack/ wraps terraform-provider-openstack
 # (the upstream that pulumi-openstack itself bridges) with pulumi-terraform-bridge, presents it as
 # package `openstack` 3.15.2 with @pulumi/openstack 3.15.2's tokens for ImageAccess and
 # ImageAccessAccept, and bridges every other Terraform resource under the bridge's standard tokens.
@@ -57,8 +57,8 @@ NEED_FREE_MB=4096
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GB_PREFIX=peers
-# shellcheck source=lib/go-build.sh
-. "$repo/scripts/lib/go-build.sh"
+# shellcheck source=../dev/go-build.sh
+. "$repo/dev/go-build.sh"
 
 peers_root() { echo "$(cache_base)/peers/$1"; }
 
@@ -176,7 +176,7 @@ provider_installation {
 EOF
 }
 
-pro_src() { echo "$repo/scripts/peers/pulumi-resource-openstack"; }
+pro_src() { echo "$repo/bench/peers/pulumi-resource-openstack"; }
 
 build_pro() { # $1: empty directory that receives bin/
   local out=$1 w="$1/work"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# scripts/openstack.sh -- a throwaway real OpenStack (Keystone 22 + Glance 25, "Zed") on 127.0.0.1
+# dev/rig/openstack.sh -- a throwaway real OpenStack (Keystone 22 + Glance 25, "Zed") on 127.0.0.1
 # for this project's integration tests, from Debian 12 packages: sqlite, no Docker, no MySQL,
 # rabbit, memcached, apache or uwsgi. ~50 s to install once, ~8 s to start.
 #
-#   bash scripts/openstack.sh install             install the Debian packages if missing (root)
-#   bash scripts/openstack.sh up                  start keystone + glance, provision, write clouds.yaml
-#   bash scripts/openstack.sh down                stop exactly what `up` started in that state dir
-#   bash scripts/openstack.sh restart keystone|glance   stop + start one service, data kept
-#   bash scripts/openstack.sh status              which of the state dir's processes run
+#   bash dev/rig/openstack.sh install             install the Debian packages if missing (root)
+#   bash dev/rig/openstack.sh up                  start keystone + glance, provision, write clouds.yaml
+#   bash dev/rig/openstack.sh down                stop exactly what `up` started in that state dir
+#   bash dev/rig/openstack.sh restart keystone|glance   stop + start one service, data kept
+#   bash dev/rig/openstack.sh status              which of the state dir's processes run
 #
 # Environment (all optional):
 #   OSDEV_STATE                 state dir (default: <repo>/.state/openstack, git-ignored). `up` wipes
@@ -34,7 +34,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
 # Debian's packages live in /usr/lib/python3/dist-packages: always use Debian's interpreter, never
 # the pyenv/venv python3 that may come first in PATH (it cannot import keystone or glance).
 PY=/usr/bin/python3
@@ -408,7 +408,7 @@ EOF
   STATE=$STATE KS_URL=$ks_url GL_URL=$gl_url ADMIN_PASSWORD=$admin_password \
   USER_PASSWORD=$user_password GLANCE_SERVICE_PASSWORD=$(<"$STATE/.glance-service-password") \
   GLANCE_SECURE_RBAC=$gl_rbac KEYSTONE_SECURE_RBAC=$ks_rbac \
-    "$PY" "$HERE/openstack-provision.py" >"$LOG/provision.log" 2>&1 \
+    "$PY" "$HERE/provision.py" >"$LOG/provision.log" 2>&1 \
     || die_logs "provisioning (catalog, projects, users) failed" "$LOG/provision.log" "${KEYSTONE_LOGS[@]}" "${GLANCE_LOGS[@]}"
   log "catalog (image service in RegionOne), projects producer/consumer/outsider and users created"
 
@@ -505,5 +505,5 @@ case ${1:-} in
   restart) shift; cmd_restart "$@";;
   status) cmd_status;;
   _watch) shift; cmd_watch "$@";;
-  *) echo "usage: bash scripts/openstack.sh install|up|down|restart keystone|glance|status" >&2; exit 2;;
+  *) echo "usage: bash dev/rig/openstack.sh install|up|down|restart keystone|glance|status" >&2; exit 2;;
 esac

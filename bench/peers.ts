@@ -3,7 +3,7 @@
 // `openstack_images_image_access_accept_v2`), and the bridged Pulumi provider through
 // `@pulumi/openstack`'s `images.ImageAccess` / `images.ImageAccessAccept`.
 //
-// scripts/peers.sh builds the binaries (once per machine, cached outside the clone); this file asks
+// bench/build-peers.sh builds the binaries (once per machine, cached outside the clone); this file asks
 // it for them and turns a build that failed into a reason ("not built: …") instead of an error, so
 // the benchmark reports it and carries on. `@pulumi/openstack` is installed with npm into the same
 // cache root (never into this repository's package.json), and each program directory is a
@@ -12,8 +12,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { copyTree, npm, onceAcrossProcesses, REPO_ROOT, repoPulumiVersion, type ProgramDir } from "../../harness/programs";
-import type { ProcessSample } from "../../harness/processes";
+import { copyTree, npm, onceAcrossProcesses, REPO_ROOT, repoPulumiVersion, type ProgramDir } from "../dev/harness/programs";
+import type { ProcessSample } from "../dev/harness/processes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 export const TOFU_VERSION = "1.12.6";
@@ -69,12 +69,12 @@ export interface Peers {
   "pulumi-openstack"?: PulumiOpenStackPeer | NotBuilt;
 }
 
-/** The cache root scripts/lib/go-build.sh uses. */
+/** The cache root dev/go-build.sh uses. */
 export function cacheBase(): string {
   return process.env.PULUMI_IMAGE_MEMBERS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-image-members");
 }
 
-const PEERS_SCRIPT = path.join(REPO_ROOT, "scripts", "peers.sh");
+const PEERS_SCRIPT = path.join(REPO_ROOT, "bench", "build-peers.sh");
 
 /** What a failed build said after its last stage line, in one line (at most 400 characters). */
 export function failureReason(stderr: string, code: number | null): string {
@@ -87,11 +87,11 @@ export function failureReason(stderr: string, code: number | null): string {
     .slice(last + 1)
     .map((l) => l.replace(/^peers: /, "").trim())
     .filter(Boolean);
-  const text = (tail.length ? tail : lines.filter(Boolean).slice(-3)).join(" / ") || `scripts/peers.sh exited with ${code}`;
+  const text = (tail.length ? tail : lines.filter(Boolean).slice(-3)).join(" / ") || `bench/build-peers.sh exited with ${code}`;
   return text.length > 400 ? `${text.slice(0, 397)}...` : text;
 }
 
-/** `bash scripts/peers.sh bin NAME`: its directory, building it first if needed (the build's stage
+/** `bash bench/build-peers.sh bin NAME`: its directory, building it first if needed (the build's stage
  *  lines go to our stderr as they come), or why it could not be built. */
 export function peerBin(name: "tofu" | "terraform-provider-openstack" | "pulumi-resource-openstack"): Promise<{ dir: string } | NotBuilt> {
   if (!fs.existsSync(PEERS_SCRIPT)) return Promise.resolve({ built: false, reason: `${path.relative(REPO_ROOT, PEERS_SCRIPT)} is missing` });
@@ -231,7 +231,7 @@ export async function findPeers(tools: PeerTool[], log: (line: string) => void):
   const peers: Peers = {};
   for (const tool of tools) {
     const t0 = performance.now();
-    log(`finding ${tool} (scripts/peers.sh builds it the first time on a machine: minutes)...`);
+    log(`finding ${tool} (bench/build-peers.sh builds it the first time on a machine: minutes)...`);
     if (tool === "opentofu") peers.opentofu = await findOpenTofu();
     else peers["pulumi-openstack"] = await findPulumiOpenStack(log);
     const p = peers[tool]!;

@@ -1,5 +1,5 @@
 # Helpers shared by the scripts that build Go programs from Go modules into a per-machine cache
-# outside the clone (scripts/pulumi-cli.sh, scripts/peers.sh). Source it after setting GB_PREFIX,
+# outside the clone (dev/pulumi-cli.sh, bench/build-peers.sh). Source it after setting GB_PREFIX,
 # the word that starts every message (e.g. GB_PREFIX=pulumi-cli).
 #
 # Messages go to stderr as "PREFIX: text"; `stage` adds the seconds since the script started.

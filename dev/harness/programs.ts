@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** Git-ignored scratch space of the test suite. */
 export const WORK_DIR = path.join(REPO_ROOT, "test", ".work");
 

@@ -3,7 +3,7 @@
 // change. N of these through the same CLI command as N ImageMembers give what the CLI, the plugin
 // host and the file backend cost by themselves (time, plugin memory, checkpoint writes).
 //
-// scripts/bench/benchmark.ts copies this file into the program directory and the program loads it
+// bench/measure.ts copies this file into the program directory and the program loads it
 // from there with plain require (never through a test runner's transform); Pulumi serializes the
 // provider object by value into each resource's `__provider`: its functions capture nothing.
 const noopProvider = {

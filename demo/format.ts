@@ -1,6 +1,6 @@
-// How the demo prints: the Pulumi CLI's own display of each command (harness/pulumi.ts's RunResult),
+// How the demo prints: the Pulumi CLI's own display of each command (dev/harness/pulumi.ts's RunResult),
 // an `openstack image list`-like table, and a transcript writer that never lets a secret through.
-import { urnName, type RunResult, type Step } from "../../harness/pulumi";
+import { urnName, type RunResult, type Step } from "../dev/harness/pulumi";
 
 // --- the transcript ------------------------------------------------------------------------------
 

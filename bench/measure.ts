@@ -9,7 +9,7 @@
 //
 // Per run, each method gets a fresh shared image and N fresh member ids (Glance does not check them
 // against Keystone), and goes create → refresh → delete:
-//   provider      a stack of N ImageMember resources (harness/pulumi.ts: the real CLI, a file
+//   provider      a stack of N ImageMember resources (dev/harness/pulumi.ts: the real CLI, a file
 //                 backend, the package installed from its tarball), with --parallel = raw HTTP's
 //                 requests in flight:
 //                   create   pulumi up --yes --skip-preview
@@ -18,13 +18,13 @@
 //                   delete   pulumi destroy --yes --skip-preview
 //                 timed two ways: the whole command, and the window from the first member request
 //                 to the last member answer at the Glance proxy;
-//   noop          the same four commands for N no-op dynamic resources (scripts/bench/noop-provider.js),
+//   noop          the same four commands for N no-op dynamic resources (bench/noop-provider.js),
 //                 then up, refresh and destroy again with PULUMI_SKIP_CHECKPOINTS=true (the file
 //                 backend then writes the state once per command instead of after every step);
 //   raw           node:http, one keep-alive agent, one token, C requests in flight: POSTs, one GET
 //                 per member, DELETEs;
 //   openstacksdk  Debian's python3-openstacksdk, one process: add_member / get_member / remove_member loops.
-// With --peers (scripts/bench/peers.ts builds or finds them), the same members through the peers:
+// With --peers (bench/peers.ts builds or finds them), the same members through the peers:
 //   opentofu      N openstack_images_image_access_v2 (terraform-provider-openstack 3.4.0, OpenTofu):
 //                   create   tofu apply -auto-approve
 //                   refresh  tofu apply -refresh-only -auto-approve
@@ -43,11 +43,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { addCounts, CountingProxy, memberWindowMs, REQUEST_KINDS, totalRequests, type RequestCounts, type RequestKind } from "../../harness/counting-proxy";
-import { createImage, deleteImage, listMembersRaw, session } from "../../harness/images";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../harness/programs";
-import type { ProcessSample } from "../../harness/processes";
-import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../../harness/pulumi";
+import { addCounts, CountingProxy, memberWindowMs, REQUEST_KINDS, totalRequests, type RequestCounts, type RequestKind } from "../dev/harness/counting-proxy";
+import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
+import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
+import type { ProcessSample } from "../dev/harness/processes";
+import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../dev/harness/pulumi";
 import { bridgedPlugins, type OpenStackSdk, peersCloudsFile, PULUMI_OPENSTACK_VERSION, pulumiOpenStackEnv, pulumiOpenStackProgramDir, tofuPlugins, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
 import { cpuSince, exitedChildrenCpuMs, watchCheckpoints, type CheckpointStats } from "./probe";
 import { rawCreate, rawDelete, rawGet } from "./raw";
@@ -60,9 +60,9 @@ const IMAGE_ACCESS = "openstack:images/imageAccess:ImageAccess";
 const NOOP_FILE = "noop-provider.js";
 
 export const PYTHON = "/usr/bin/python3";
-export const SDK_HELPER = path.resolve(__dirname, "..", "bench-openstacksdk.py");
+export const SDK_HELPER = path.join(__dirname, "openstacksdk.py");
 
-/** What the benchmark needs of a running OpenStack (harness/openstack.ts `OpenStack` fits). */
+/** What the benchmark needs of a running OpenStack (dev/harness/openstack.ts `OpenStack` fits). */
 export interface Cloud {
   /** clouds.yaml with a `producer` entry: the servers themselves (used for setup, not counted). */
   cloudsFile: string;
@@ -84,7 +84,7 @@ export const OPERATIONS: Operation[] = ["create", "refresh", "check", "delete"];
 const CLI_METHODS: Method[] = ["provider", "noop", "pulumi-openstack"];
 const isPeer = (m: Method): m is PeerMethod => (PEER_METHODS as Method[]).includes(m);
 
-/** The CLI command of each operation, as harness/pulumi.ts runs it (plus --parallel). */
+/** The CLI command of each operation, as dev/harness/pulumi.ts runs it (plus --parallel). */
 export const COMMANDS: Record<Operation, string> = {
   create: "pulumi up --yes --skip-preview",
   refresh: "pulumi refresh --yes --skip-preview --expect-no-changes",
@@ -121,7 +121,7 @@ export interface BenchOptions {
   skipCheckpoints?: boolean;
   /** The clouds.yaml entry that owns the images (default "producer"). */
   cloud?: string;
-  /** The peer tools found for the peer methods (scripts/bench/peers.ts findPeers); a peer method
+  /** The peer tools found for the peer methods (bench/peers.ts findPeers); a peer method
    *  whose tool is missing or not built is reported as not built. */
   peers?: Peers;
   /** Progress lines (default: none). */
@@ -132,7 +132,7 @@ export interface PhaseResult {
   /** The timed part, ms: provider, raw, openstacksdk = first member request → last member answer at
    *  the Glance proxy; noop (no requests) = the whole CLI command. */
   ms: number;
-  /** provider and noop: the whole CLI command (harness/pulumi.ts: serving the program, the CLI from
+  /** provider and noop: the whole CLI command (dev/harness/pulumi.ts: serving the program, the CLI from
    *  start to exit), ms. openstacksdk: connect (import excluded, auth, version discovery), create only. */
   commandMs?: number;
   /** raw and openstacksdk: the client's own loop time, ms. */
@@ -633,7 +633,7 @@ async function runRaw(bench: BenchSetup, o: Required<BenchOptions>, imageId: str
   return { create, refresh, delete: del };
 }
 
-/** One openstacksdk process (scripts/bench-openstacksdk.py) for one image, phase by phase. */
+/** One openstacksdk process (bench/openstacksdk.py) for one image, phase by phase. */
 class SdkProcess {
   private readonly lines: AsyncIterator<string>;
   private stderr = "";

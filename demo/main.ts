@@ -1,8 +1,8 @@
 // npm run demo -- the project's main job, end to end, on this machine, with the real Pulumi CLI:
 //
 //   the Pulumi CLI: `pulumi version` (the one on PATH when new enough, else one built from Go
-//     modules by scripts/pulumi-cli.sh, once per machine: the demo shows that build when it happens)
-//   → a real Keystone + Glance on 127.0.0.1 (scripts/openstack.sh, temporary state dir, free ports)
+//     modules by dev/pulumi-cli.sh, once per machine: the demo shows that build when it happens)
+//   → a real Keystone + Glance on 127.0.0.1 (dev/rig/openstack.sh, temporary state dir, free ports)
 //   → the producer project creates a shared image
 //   → examples/producer (`pulumi up`) shares it with the consumer project
 //   → examples/consumer (`pulumi up`) accepts it: the image appears in the consumer's image list
@@ -13,7 +13,7 @@
 //
 // Each example is copied into a scratch directory with the package installed from its `npm pack`
 // tarball, as users get it; its stack lives in a local file backend inside that copy (no login, a
-// passphrase secrets provider), run through harness/pulumi.ts. Every `pulumi` command the transcript
+// passphrase secrets provider), run through dev/harness/pulumi.ts. Every `pulumi` command the transcript
 // shows is the one that ran there, followed by what the CLI printed and its exit code.
 //
 //   npm run demo                  exit code 0 when every step went as expected, 1 otherwise
@@ -29,11 +29,11 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../harness/pulumi";
-import { createProgramDir, projectPackage, type ProgramDir } from "../harness/programs";
-import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../harness/images";
-import { randomPassword, startOpenStack, type OpenStack } from "../harness/openstack";
-import { Transcript, changedInputs, changes, extraLines, renderRun, table } from "./demo/format";
+import { PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../dev/harness/pulumi";
+import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
+import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../dev/harness/images";
+import { randomPassword, startOpenStack, type OpenStack } from "../dev/harness/openstack";
+import { Transcript, changedInputs, changes, extraLines, renderRun, table } from "./format";
 
 const REPO = path.resolve(__dirname, "..");
 const IMAGE_NAME = "demo-golden-image";
@@ -78,7 +78,7 @@ function expect(cond: unknown, what: string): asserts cond {
 
 type PulumiCommand = "up" | "up --refresh" | "preview --refresh --expect-no-changes" | "destroy";
 
-/** What harness/pulumi.ts runs for each (plus `--stack`, `--non-interactive`, `--color never` and
+/** What dev/harness/pulumi.ts runs for each (plus `--stack`, `--non-interactive`, `--color never` and
  *  the address of the program it serves). */
 const CLI: Record<PulumiCommand, string> = {
   up: "pulumi up --yes --skip-preview",
@@ -160,7 +160,7 @@ async function memberStatus(entry: "producer" | "consumer"): Promise<string | un
   return (r.body?.members ?? []).find((m: { member_id: string }) => m.member_id === openstack!.projects.consumer)?.status;
 }
 
-/** The demo's own Keystone tokens (from harness/images.ts) join the secrets the transcript hides. */
+/** The demo's own Keystone tokens (from dev/harness/images.ts) join the secrets the transcript hides. */
 function trackTokens(): void {
   if (!openstack) return;
   for (const entry of ["producer", "consumer"]) {
@@ -217,13 +217,13 @@ function ensureBuilt(allowBuild: boolean): void {
 }
 
 /**
- * scripts/pulumi-cli.sh finds the CLI, or builds it (minutes, once per machine): its progress lines
+ * dev/pulumi-cli.sh finds the CLI, or builds it (minutes, once per machine): its progress lines
  * are shown as they come. Returns the directory it printed.
  */
 function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
   t.command("npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227, else v3.274.1 built from Go modules once per machine");
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [path.join(REPO, "scripts", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [path.join(REPO, "dev", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let pending = "";
     let builtNow = false;
@@ -241,7 +241,7 @@ function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
     child.on("close", (code) => {
       if (pending) t.line(`  ${pending}`);
       const binDir = out.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !binDir) reject(new DemoFailure(`scripts/pulumi-cli.sh bin exited with ${code}: no Pulumi CLI to run the stacks with`));
+      if (code !== 0 || !binDir) reject(new DemoFailure(`dev/pulumi-cli.sh bin exited with ${code}: no Pulumi CLI to run the stacks with`));
       else resolve({ binDir, builtNow });
     });
   });
@@ -297,7 +297,7 @@ async function main(argv: string[]): Promise<void> {
   heading("The Pulumi CLI");
   const located = await locateCli();
   const cli = pulumiCli();
-  expect(cli.binDir === located.binDir, `scripts/pulumi-cli.sh answered ${located.binDir}, then ${cli.binDir}`);
+  expect(cli.binDir === located.binDir, `dev/pulumi-cli.sh answered ${located.binDir}, then ${cli.binDir}`);
   const onPath = findOnPath("pulumi");
   const fromPath = onPath !== undefined && path.dirname(fs.realpathSync(onPath)) === fs.realpathSync(cli.binDir);
   t.line(
@@ -312,7 +312,7 @@ async function main(argv: string[]): Promise<void> {
   // 2 --------------------------------------------------------------------------------------------
   heading("Start a local OpenStack (Keystone + Glance)");
   ensureBuilt(!argv.includes("--no-build"));
-  t.command("bash scripts/openstack.sh up   # free loopback ports, temporary state dir");
+  t.command("bash dev/rig/openstack.sh up   # free loopback ports, temporary state dir");
   const password = process.env.DEMO_OPENSTACK_PASSWORD || randomPassword();
   t.addSecret(password);
   const t0 = Date.now();
@@ -478,7 +478,7 @@ async function cleanup(): Promise<string[]> {
   if (openstack) {
     const os = openstack;
     openstack = undefined;
-    t.command("bash scripts/openstack.sh down");
+    t.command("bash dev/rig/openstack.sh down");
     try {
       await os.stop();
       t.line("  stopped; state dir removed");

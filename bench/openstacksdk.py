@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The openstacksdk baseline of `npm run bench` (scripts/bench.ts): one process, plain loops.
+"""The openstacksdk baseline of `npm run bench` (bench/main.ts): one process, plain loops.
 
 Run with Debian's interpreter (/usr/bin/python3: python3-openstacksdk lives in its dist-packages).
 The clouds.yaml comes from OS_CLIENT_CONFIG_FILE (never argv: it holds a password). The job and the

@@ -2,9 +2,9 @@
 # The Pulumi CLI this project runs: the `pulumi` on PATH when it is new enough, else one built from
 # Go modules at a pinned version, once per machine, cached outside the clone.
 #
-#   scripts/pulumi-cli.sh bin            print the directory holding `pulumi` and
+#   dev/pulumi-cli.sh bin            print the directory holding `pulumi` and
 #                                        `pulumi-resource-pulumi-nodejs` (builds first when needed)
-#   scripts/pulumi-cli.sh run -- ARGS    run that `pulumi` with ARGS
+#   dev/pulumi-cli.sh run -- ARGS    run that `pulumi` with ARGS
 #
 # Environment:
 #   PULUMI_IMAGE_MEMBERS_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-image-members)
@@ -28,8 +28,8 @@ NEED_FREE_MB=4096
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GB_PREFIX=pulumi-cli
 # say, stage, version_ge, cache_base, go_version, go_build_env, cached_build
-# shellcheck source=lib/go-build.sh
-. "$repo/scripts/lib/go-build.sh"
+# shellcheck source=go-build.sh
+. "$repo/dev/go-build.sh"
 
 # The plugin script that starts a dynamic provider; it ships at the root of @pulumi/pulumi.
 plugin_script() {

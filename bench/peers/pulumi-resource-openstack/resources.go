@@ -1,7 +1,7 @@
 // The bridged OpenStack provider this project benchmarks against: terraform-provider-openstack
 // (the Terraform SDKv2 provider) behind pulumi-terraform-bridge, named and versioned like the
 // provider that @pulumi/openstack 3.15.2 asks for, so that SDK's ImageAccess and ImageAccessAccept
-// reach it. scripts/peers.sh builds it; this directory is copied into a throwaway module there.
+// reach it. bench/build-peers.sh builds it; this directory is copied into a throwaway module there.
 package main
 
 import (

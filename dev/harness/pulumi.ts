@@ -1,4 +1,4 @@
-// Stacks run by the real Pulumi CLI (scripts/pulumi-cli.sh finds or builds it), with a local file
+// Stacks run by the real Pulumi CLI (dev/pulumi-cli.sh finds or builds it), with a local file
 // backend inside the program directory, a passphrase secrets provider, no update checks and no
 // plugin downloads.
 //
@@ -41,7 +41,7 @@ let cli: PulumiCli | undefined;
 /** The project's Pulumi CLI (built from Go modules first when none is on PATH; progress on stderr). */
 export function pulumiCli(): PulumiCli {
   if (!cli) {
-    const binDir = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "pulumi-cli.sh"), "bin"], {
+    const binDir = execFileSync("bash", [path.join(REPO_ROOT, "dev", "pulumi-cli.sh"), "bin"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
     }).trim();
