@@ -1,4 +1,4 @@
-import { isHttpError } from "../sdk/errors";
+import { hasCode } from "../sdk/errors";
 import { openImageService } from "../sdk/image-service";
 import type { ImageService, Member } from "../sdk/types";
 import type { Placement } from "./placement";
@@ -44,7 +44,7 @@ export function cachedMembers(service: ImageService, imageId: string): Promise<L
   let listing = byService.get(service);
   if (!listing) {
     const read = service.listMembers(imageId).catch((e: unknown) => {
-      if (isHttpError(e, 404)) return "gone" as const;
+      if (hasCode(e, "ERR_IMAGE_NOT_FOUND")) return "gone" as const;
       throw e;
     });
     byService.set(service, read);

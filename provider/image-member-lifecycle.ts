@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { alreadySharedError, isHttpError } from "../sdk/errors";
+import { alreadySharedError, hasCode } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
@@ -76,7 +76,7 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
   try {
     member = await writing(imageId, () => glance.createMember(imageId, memberId));
   } catch (e) {
-    if (!isHttpError(e, 409)) throw e;
+    if (!hasCode(e, "ERR_ALREADY_SHARED")) throw e;
     member = await glance.getMember(imageId, memberId);
     if (!mayTakeOver(inputs.adoptExisting, member)) {
       throw alreadySharedError(RESOURCE, imageId, memberId, member.status, member.updatedAt, e);

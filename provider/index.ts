@@ -13,3 +13,5 @@ export type { AcceptSharesArgs } from "./accept-shares";
 export { getSharedImages, getSharedImagesOutput } from "./functions";
 export type { GetSharedImagesArgs } from "./functions";
 export type { SharedImage } from "../sdk/types";
+export { ImageMembersError, isHttpError, isImageMembersError } from "../sdk/errors";
+export type { ErrorCode } from "../sdk/errors";

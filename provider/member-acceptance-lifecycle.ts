@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { isHttpError, notSharedError } from "../sdk/errors";
+import { hasCode, notSharedError } from "../sdk/errors";
 import { MemberStatus, statusesOnDelete, type ImageService, type Member, type StatusOnDelete } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
@@ -96,7 +96,7 @@ async function setStatus(glance: ImageService, imageId: string, memberId: string
     try {
       return await glance.updateMemberStatus(imageId, memberId, status);
     } catch (e) {
-      if (!isHttpError(e, 404)) throw e;
+      if (!hasCode(e, "ERR_NOT_SHARED")) throw e;
       const left = deadline - Date.now();
       if (left <= 0) throw notSharedError(RESOURCE, imageId, memberId, waitSeconds, e);
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
@@ -149,7 +149,7 @@ async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void
   try {
     await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? defaults.statusOnDelete));
   } catch (e) {
-    if (isHttpError(e, 404)) return; // no longer shared: nothing left to hide
+    if (hasCode(e, "ERR_NOT_SHARED")) return; // no longer shared: nothing left to hide
     throw e;
   }
 }

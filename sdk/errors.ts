@@ -11,7 +11,14 @@ import { responseMessage } from "./messages";
  * or query, the status and the server's cleaned message; the original error is kept only as a
  * sanitized `cause`.
  */
-export type ErrorCode = "ERR_HTTP" | "ERR_CONFIG" | "ERR_AUTH" | "ERR_VALIDATION" | "ERR_NETWORK";
+export type ErrorCode = "ERR_HTTP" | "ERR_CONFIG" | "ERR_AUTH" | "ERR_VALIDATION" | "ERR_NETWORK" | OutcomeCode;
+
+/**
+ * The outcomes of a Glance call a caller branches on (docs/errors.md). Each is told by the operation
+ * and the status alone, never by Glance's wording, and keeps the answer's `status`, so
+ * `isHttpError(e, 404)` still matches `ERR_NOT_SHARED`.
+ */
+export type OutcomeCode = "ERR_NOT_SHARED" | "ERR_ALREADY_SHARED" | "ERR_MEMBER_QUOTA" | "ERR_IMAGE_NOT_FOUND" | "ERR_FORBIDDEN";
 
 export interface ImageMembersErrorDetails {
   hint?: string;
@@ -57,9 +64,17 @@ export function isImageMembersError(error: unknown): error is ImageMembersError 
       && typeof (error as { code?: unknown }).code === "string");
 }
 
-/** An answer from Keystone or Glance with an unexpected status (optionally: this status). */
+/**
+ * An error about an answer from Keystone or Glance (optionally: with this status), whatever its code:
+ * every error that carries a `status`, `ERR_HTTP` and the outcomes alike (and `ERR_AUTH` for a refusal).
+ */
 export function isHttpError(error: unknown, status?: number): error is ImageMembersError & { status: number } {
-  return isImageMembersError(error) && error.code === "ERR_HTTP" && (status === undefined || error.status === status);
+  return isImageMembersError(error) && typeof error.status === "number" && (status === undefined || error.status === status);
+}
+
+/** An error with this code; for the provider's branches on an outcome (not exported by the package). */
+export function hasCode<C extends ErrorCode>(error: unknown, code: C): error is ImageMembersError & { code: C } {
+  return isImageMembersError(error) && error.code === code;
 }
 
 // ---- what the constructors below are given --------------------------------------------------------
@@ -125,10 +140,13 @@ function sanitized(error: Error): Error {
   return e;
 }
 
-/** A status the operation does not accept; `hint` comes from the operation's table (sdk/image-members.ts). */
-export function statusError(method: string, url: string, res: Answer, hint?: string): ImageMembersError {
+/**
+ * A status the operation does not accept; `hint` and `outcome` come from the operation's tables
+ * (sdk/image-members.ts). A 401 here is a second refusal: `ERR_AUTH`.
+ */
+export function statusError(method: string, url: string, res: Answer, hint?: string, outcome?: OutcomeCode): ImageMembersError {
   const message = responseMessage(res.body);
-  return new ImageMembersError(res.status === 401 ? "ERR_AUTH" : "ERR_HTTP",
+  return new ImageMembersError(res.status === 401 ? "ERR_AUTH" : outcome ?? "ERR_HTTP",
     `${method} ${displayUrl(url)} failed with ${res.status}${tries(res.attempts)}${message ? `: ${message}` : ""}`,
     { hint, ...about(method, url, res) });
 }
@@ -173,7 +191,7 @@ export const notShared = (imageId: string, memberId: string | undefined) => `ima
 
 /** A MemberAcceptance whose image is still not shared (after `waitedSeconds`, when it waited). */
 export function notSharedError(resource: string, imageId: string, memberId: string, waitedSeconds: number, cause: ImageMembersError): ImageMembersError {
-  return new ImageMembersError("ERR_HTTP", `${resource}: ${notShared(imageId, memberId)}${waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : ""}`, {
+  return new ImageMembersError("ERR_NOT_SHARED", `${resource}: ${notShared(imageId, memberId)}${waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : ""}`, {
     hint: waitedSeconds > 0
       ? "check the image id and that the producer's stack adds this project as a member"
       : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
@@ -183,7 +201,7 @@ export function notSharedError(resource: string, imageId: string, memberId: stri
 
 /** An ImageMember create that met a membership it may not take over. */
 export function alreadySharedError(resource: string, imageId: string, memberId: string, status: string, since: string, cause: ImageMembersError): ImageMembersError {
-  return new ImageMembersError("ERR_HTTP",
+  return new ImageMembersError("ERR_ALREADY_SHARED",
     `${resource}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${status} since ${since})`, {
       hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
       method: cause.method, path: cause.path, status: 409, requestId: cause.requestId,

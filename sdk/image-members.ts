@@ -1,4 +1,4 @@
-import { notJsonError, notShared, statusError, type ImageMembersError } from "./errors";
+import { notJsonError, notShared, statusError, type ImageMembersError, type OutcomeCode } from "./errors";
 import type { HttpResponse } from "./http";
 import type { Image, Member, MemberStatus } from "./types";
 
@@ -131,7 +131,26 @@ const hints: Record<Operation, Partial<Record<number, Hint>>> = {
 
 export const hintFor = (status: number, ctx: FailureContext): string | undefined => hints[ctx.operation][status]?.(ctx);
 
+/**
+ * The outcome a caller branches on, by operation and status (the status alone: Glance's wording
+ * differs between policy modes); any other refused status is `ERR_HTTP`. Glance answers 404 alike
+ * for an image that is not there and one this project may not see, and, where the URL names a
+ * member, for a member that is not there: so a 404 is "image not found" where the URL names only
+ * the image, "not shared" where it names the member too.
+ */
+const outcomes: Record<Operation, Partial<Record<number, OutcomeCode>>> = {
+  listMembers: { 403: "ERR_FORBIDDEN", 404: "ERR_IMAGE_NOT_FOUND" },
+  getMember: { 403: "ERR_FORBIDDEN", 404: "ERR_NOT_SHARED" },
+  createMember: { 403: "ERR_FORBIDDEN", 404: "ERR_IMAGE_NOT_FOUND", 409: "ERR_ALREADY_SHARED", 413: "ERR_MEMBER_QUOTA" },
+  deleteMember: { 403: "ERR_FORBIDDEN" },
+  updateMemberStatus: { 403: "ERR_FORBIDDEN", 404: "ERR_NOT_SHARED" },
+  getImage: { 403: "ERR_FORBIDDEN", 404: "ERR_IMAGE_NOT_FOUND" },
+  listImages: { 403: "ERR_FORBIDDEN" },
+};
+
+export const outcomeFor = (operation: Operation, status: number): OutcomeCode | undefined => outcomes[operation][status];
+
 /** The error for a status the operation does not accept. */
 export function failure(res: HttpResponse, url: string, ctx: FailureContext): ImageMembersError {
-  return statusError(operations[ctx.operation].method, url, res, hintFor(res.status, ctx));
+  return statusError(operations[ctx.operation].method, url, res, hintFor(res.status, ctx), outcomeFor(ctx.operation, res.status));
 }

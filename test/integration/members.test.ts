@@ -35,14 +35,14 @@ describe("the SDK against the real Glance", () => {
     const image = await sharedImage();
     await producer.createMember(image, cloud.projects.consumer);
     const e = await errorOf(producer.createMember(image, cloud.projects.consumer));
-    expect(e).toMatchObject({ code: "ERR_HTTP", status: 409, requestId: expect.stringMatching(/^req-/), hint: expect.stringContaining("already a member") });
+    expect(e).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409, requestId: expect.stringMatching(/^req-/), hint: expect.stringContaining("already a member") });
   });
 
   it("sharing a private image fails with a hint naming visibility shared", async () => {
     const producer = await open("producer");
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "private" });
     const e = await errorOf(producer.createMember(image, cloud.projects.consumer));
-    expect(e).toMatchObject({ status: 403, hint: expect.stringContaining(`has visibility "private": only images with visibility "shared" have members`) });
+    expect(e).toMatchObject({ code: "ERR_FORBIDDEN", status: 403, hint: expect.stringContaining(`has visibility "private": only images with visibility "shared" have members`) });
   });
 
   it("a consumer adding a member is refused with a hint about ownership", async () => {
@@ -73,27 +73,31 @@ describe("the SDK against the real Glance", () => {
   it("a nonexistent image is a 404 saying it does not exist or is not visible", async () => {
     const producer = await open("producer");
     const e = await errorOf(producer.createMember("00000000-0000-0000-0000-000000000000", cloud.projects.consumer));
-    expect(e).toMatchObject({ status: 404, hint: expect.stringContaining("does not exist or is not visible") });
+    expect(e).toMatchObject({ code: "ERR_IMAGE_NOT_FOUND", status: 404, hint: expect.stringContaining("does not exist or is not visible") });
   });
 
   it("a consumer accepting a share that does not exist yet is told the owner must add it", async () => {
     const consumer = await open("consumer");
     const image = await sharedImage();
     const e = await errorOf(consumer.updateMemberStatus(image, consumer.projectId, "accepted"));
-    expect(e).toMatchObject({ status: 404, hint: expect.stringContaining("the image owner must add it as a member first") });
+    expect(e).toMatchObject({ code: "ERR_NOT_SHARED", status: 404, hint: expect.stringContaining("the image owner must add it as a member first") });
   });
 
   it("an outsider sees neither the image nor its members", async () => {
     const [producer, outsider] = await Promise.all([open("producer"), open("outsider")]);
     const image = await sharedImage();
     await producer.createMember(image, cloud.projects.consumer);
-    const calls = [
-      () => outsider.getImage(image),
-      () => outsider.listMembers(image),
-      () => outsider.getMember(image, cloud.projects.consumer),
-      () => outsider.updateMemberStatus(image, outsider.projectId, "accepted"),
+    const calls: [() => Promise<unknown>, string][] = [
+      [() => outsider.getImage(image), "ERR_IMAGE_NOT_FOUND"],
+      [() => outsider.listMembers(image), "ERR_IMAGE_NOT_FOUND"],
+      [() => outsider.getMember(image, cloud.projects.consumer), "ERR_NOT_SHARED"],
+      [() => outsider.updateMemberStatus(image, outsider.projectId, "accepted"), "ERR_NOT_SHARED"],
     ];
-    for (const call of calls) expect(isHttpError(await errorOf(call()), 404)).toBe(true);
+    for (const [call, code] of calls) {
+      const e = await errorOf(call());
+      expect(isHttpError(e, 404)).toBe(true);
+      expect(e).toMatchObject({ code });
+    }
   });
 
   it("numeric member ids come back as strings", async () => {

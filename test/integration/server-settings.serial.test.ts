@@ -28,7 +28,7 @@ describe("under legacy policies, with a member quota of 3", () => {
     const image = await createImage(os.cloudsFile, "producer", { visibility: "shared" });
     for (const m of ["m1", "m2", "m3"]) await producer.createMember(image, m);
     await expect(producer.createMember(image, "m4")).rejects.toMatchObject({
-      code: "ERR_HTTP", status: 413, hint: expect.stringContaining("member quota (image_member_quota"),
+      code: "ERR_MEMBER_QUOTA", status: 413, hint: expect.stringContaining("member quota (image_member_quota"),
     });
     await producer.deleteMember(image, "m1");
     await expect(producer.createMember(image, "m4")).resolves.toMatchObject({ memberId: "m4" });

@@ -13,7 +13,7 @@ describe("look-up functions", () => {
       expect(await getImageMember({ imageId: IMAGE, memberId: CONSUMER })).toMatchObject({ status: "pending" });
       const out = getImageMemberOutput({ imageId: pulumi.output(IMAGE), memberId: CONSUMER });
       expect(await new Promise((resolve) => out.apply(resolve))).toMatchObject({ memberId: CONSUMER });
-      await expect(getImageMember({ imageId: IMAGE, memberId: "nobody" })).rejects.toMatchObject({ code: "ERR_HTTP", status: 404 });
+      await expect(getImageMember({ imageId: IMAGE, memberId: "nobody" })).rejects.toMatchObject({ code: "ERR_NOT_SHARED", status: 404 });
     });
   });
 });

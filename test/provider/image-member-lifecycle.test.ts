@@ -77,8 +77,10 @@ describe("ImageMember create, read, update, delete", () => {
     fake.addImage(IMAGE);
     await p.create({ imageId: IMAGE, memberId: CONSUMER });
     Object.assign(fake.members.get(IMAGE)![0]!, { status: "accepted", updated_at: "2026-12-01T10:00:00Z" });
-    await expect(p.create({ imageId: IMAGE, memberId: CONSUMER })).rejects.toThrow(
+    const error = await p.create({ imageId: IMAGE, memberId: CONSUMER }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
       /image .* is already shared with project .* \(a membership this stack did not create, accepted since 2026-12-01T10:00:00Z\) — set adoptExisting: true on this ImageMember/);
+    expect(error).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409, method: "POST", requestId: expect.stringMatching(/^req-/) });
   });
 
   test("create of a membership nobody has answered takes it over, unless adoptExisting is false", async ({ fake }) => {

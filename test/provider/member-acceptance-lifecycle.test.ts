@@ -1,5 +1,6 @@
 import { describe, expect } from "vitest";
 import { memberAcceptanceProvider as p } from "../../provider/member-acceptance-lifecycle";
+import { isHttpError } from "../../sdk/errors";
 import { PROJECT_ID } from "../support/fake-openstack";
 import { IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
@@ -56,8 +57,11 @@ describe("MemberAcceptance create, read, update, delete", () => {
 
   test("create fails at once, clearly, when the image is not shared yet", async ({ fake }) => {
     fake.addImage(IMAGE);
-    await expect(p.create({ imageId: IMAGE })).rejects.toThrow(
+    const error = await p.create({ imageId: IMAGE }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
       /MemberAcceptance: image .* is not shared with project .* — the producer must add this project as a member first; set waitForShareSeconds to wait for it/);
+    expect(error).toMatchObject({ code: "ERR_NOT_SHARED", status: 404, method: "PUT", requestId: expect.stringMatching(/^req-/) });
+    expect(isHttpError(error, 404)).toBe(true);
   });
 
   test("waitForShareSeconds polls until the producer shares the image", async ({ fake }) => {
@@ -70,7 +74,9 @@ describe("MemberAcceptance create, read, update, delete", () => {
 
   test("waitForShareSeconds gives up with a message saying how long it waited", async ({ fake }) => {
     fake.addImage(IMAGE);
-    await expect(p.create({ imageId: IMAGE, waitForShareSeconds: 1 })).rejects.toThrow(/not shared with project .* after waiting 1 s/);
+    await expect(p.create({ imageId: IMAGE, waitForShareSeconds: 1 })).rejects.toMatchObject({
+      code: "ERR_NOT_SHARED", status: 404, message: expect.stringMatching(/not shared with project .* after waiting 1 s/),
+    });
   });
 
   test("read reports drift in status and mirrors it in the inputs", async ({ fake }) => {

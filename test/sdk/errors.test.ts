@@ -1,9 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { accepts, hintFor, operations, type Operation } from "../../sdk/image-members";
+import * as root from "../../provider";
+import * as sdk from "../../sdk";
+import { alreadySharedError, ImageMembersError, isHttpError, notSharedError, statusError, type ErrorCode } from "../../sdk/errors";
+import { accepts, failure, hintFor, operations, outcomeFor, type Operation } from "../../sdk/image-members";
 
-/** The error model: which statuses each operation accepts (data, as gophercloud's OkCodes), the hints by operation and status, one constructor module. */
+/** The error model: which statuses each operation accepts (data, as gophercloud's OkCodes), the hints and codes by operation and status, one constructor module. */
 describe("each operation's accepted statuses", () => {
   const cases: [Operation, number, boolean, boolean][] = [
     // operation, status, accepted on a first answer, accepted after an attempt that may have acted
@@ -53,6 +56,82 @@ describe("hints, by operation and status", () => {
   it("statuses without a meaning of their own get no hint", () => {
     expect(hintFor(500, { ...ctx, operation: "createMember" })).toBeUndefined();
     expect(hintFor(409, { ...ctx, operation: "deleteMember" })).toBeUndefined();
+  });
+});
+
+describe("codes, by operation and status", () => {
+  const answer = (status: number) => ({ status, headers: { "x-openstack-request-id": "req-1" }, body: '{"message": "refused"}', attempts: 1, maybeActed: false });
+  const url = "http://glance.test/v2/images/img/members/mem";
+  const codeOf = (operation: Operation, status: number) => failure(answer(status), url, { operation, imageId: "img", memberId: "mem", projectId: "proj" }).code;
+  const cases: [Operation, number, ErrorCode][] = [
+    // a 404 where the URL names the member: not shared (or the image is gone: Glance answers both alike)
+    ["getMember", 404, "ERR_NOT_SHARED"],
+    ["updateMemberStatus", 404, "ERR_NOT_SHARED"],
+    // a 404 where the URL names only the image
+    ["listMembers", 404, "ERR_IMAGE_NOT_FOUND"],
+    ["createMember", 404, "ERR_IMAGE_NOT_FOUND"],
+    ["getImage", 404, "ERR_IMAGE_NOT_FOUND"],
+    ["createMember", 409, "ERR_ALREADY_SHARED"],
+    ["createMember", 413, "ERR_MEMBER_QUOTA"],
+    // a 403 is forbidden whatever Glance's policy mode words it as
+    ...(Object.keys(operations) as Operation[]).map((op): [Operation, number, ErrorCode] => [op, 403, "ERR_FORBIDDEN"]),
+    // a second 401 is an auth error for every operation
+    ...(Object.keys(operations) as Operation[]).map((op): [Operation, number, ErrorCode] => [op, 401, "ERR_AUTH"]),
+    // statuses without an outcome of their own
+    ["listImages", 404, "ERR_HTTP"],
+    ["listImages", 400, "ERR_HTTP"],
+    ["deleteMember", 409, "ERR_HTTP"],
+    ["createMember", 500, "ERR_HTTP"],
+    ["updateMemberStatus", 409, "ERR_HTTP"],
+  ];
+  for (const [op, status, code] of cases) {
+    it(`${op} ${status}: ${code}, keeping the status, method, path and request id`, () => {
+      expect(codeOf(op, status)).toBe(code);
+      const e = failure(answer(status), url, { operation: op, imageId: "img", memberId: "mem", projectId: "proj" });
+      expect(e).toMatchObject({ status, method: operations[op].method, path: url, requestId: "req-1" });
+      expect(isHttpError(e, status)).toBe(true);
+    });
+  }
+  it("outcomeFor leaves a status without an outcome to ERR_HTTP", () => {
+    expect(outcomeFor("createMember", 409)).toBe("ERR_ALREADY_SHARED");
+    expect(outcomeFor("deleteMember", 404)).toBeUndefined(); // accepted: already gone
+  });
+});
+
+describe("isHttpError matches every error with a status, whatever its code", () => {
+  const cause = statusError("PUT", "http://glance.test/v2/images/img/members/mem", { status: 404, headers: { "x-openstack-request-id": "req-2" }, body: "", attempts: 1 }, undefined, "ERR_NOT_SHARED");
+  const notShared = notSharedError("MemberAcceptance", "img", "mem", 0, cause);
+  const already = alreadySharedError("ImageMember", "img", "mem", "accepted", "2026-01-01T00:00:00Z",
+    statusError("POST", "http://glance.test/v2/images/img/members", { status: 409, headers: {}, body: "", attempts: 1 }, undefined, "ERR_ALREADY_SHARED"));
+
+  it("the provider's not-shared error: ERR_NOT_SHARED with the 404 and the request it concerns", () => {
+    expect(notShared).toMatchObject({ code: "ERR_NOT_SHARED", status: 404, method: "PUT", path: "http://glance.test/v2/images/img/members/mem", requestId: "req-2" });
+    expect(isHttpError(notShared, 404)).toBe(true);
+    expect(isHttpError(notShared)).toBe(true);
+    expect(isHttpError(notShared, 409)).toBe(false);
+  });
+
+  it("the provider's already-shared error: ERR_ALREADY_SHARED with the 409", () => {
+    expect(already).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409, method: "POST" });
+    expect(isHttpError(already, 409)).toBe(true);
+  });
+
+  it("an error without a status is not one, nor is anything else", () => {
+    expect(isHttpError(new ImageMembersError("ERR_CONFIG", "no credentials"))).toBe(false);
+    expect(isHttpError(new ImageMembersError("ERR_NETWORK", "refused"), 404)).toBe(false);
+    expect(isHttpError(Object.assign(new Error("x"), { status: 404, code: "ERR_HTTP" }), 404)).toBe(false);
+    expect(isHttpError({ name: "ImageMembersError", code: "ERR_NOT_SHARED", status: "404" })).toBe(false);
+    expect(isHttpError(undefined)).toBe(false);
+  });
+});
+
+describe("the package root exports the error class and its guards", () => {
+  it("the same ones as pulumi-image-members/sdk", () => {
+    expect(root.ImageMembersError).toBe(sdk.ImageMembersError);
+    expect(root.isImageMembersError).toBe(sdk.isImageMembersError);
+    expect(root.isHttpError).toBe(sdk.isHttpError);
+    const code: root.ErrorCode = "ERR_NOT_SHARED";
+    expect(root.isImageMembersError(new root.ImageMembersError(code, "x"))).toBe(true);
   });
 });
 

@@ -90,13 +90,13 @@ describe("validation before any request", () => {
 });
 
 describe("errors", () => {
-  test("a duplicate member on the first attempt is a conflict with the request id and Glance's cleaned message", async ({ open }) => {
+  test("a duplicate member on the first attempt is ERR_ALREADY_SHARED with its 409, the request id and Glance's cleaned message", async ({ open }) => {
     const glance = await open();
     await glance.createMember(IMAGE, CONSUMER);
     const error = await glance.createMember(IMAGE, CONSUMER).catch((e: unknown) => e);
     expect(isHttpError(error, 409)).toBe(true);
     expect(error).toMatchObject({
-      code: "ERR_HTTP", status: 409, method: "POST", requestId: expect.stringMatching(/^req-/),
+      code: "ERR_ALREADY_SHARED", status: 409, method: "POST", requestId: expect.stringMatching(/^req-/),
       hint: `project ${CONSUMER} is already a member of image ${IMAGE}`,
     });
     expect((error as Error).message).toMatch(new RegExp(`^POST http://127.0.0.1:\\d+/image/RegionOne/public/v2/images/${IMAGE}/members failed with 409: Member ${CONSUMER} is duplicated for image ${IMAGE} — project`));
@@ -107,7 +107,7 @@ describe("errors", () => {
     fake.addImage("private-image", "private");
     const glance = await open();
     await expect(glance.createMember("private-image", CONSUMER)).rejects.toMatchObject({
-      status: 403,
+      code: "ERR_FORBIDDEN", status: 403,
       hint: expect.stringMatching(/has visibility "private": only images with visibility "shared" have members/),
     });
   });
@@ -116,7 +116,7 @@ describe("errors", () => {
     fake.addImage("foreign-image", "shared", "another-project");
     const glance = await open();
     await expect(glance.createMember("foreign-image", CONSUMER)).rejects.toMatchObject({
-      hint: expect.stringMatching(/owned by project another-project, not by this credential's project/),
+      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringMatching(/owned by project another-project, not by this credential's project/),
     });
   });
 
@@ -124,21 +124,36 @@ describe("errors", () => {
     fake.on("PUT", /members\//, () => ({ status: 403, body: { message: "You are not authorized to complete modify_member action." } }));
     const glance = await open();
     await expect(glance.updateMemberStatus(IMAGE, CONSUMER, "accepted")).rejects.toMatchObject({
-      status: 403, hint: expect.stringMatching(/only the member project itself .* may set its status/),
+      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringMatching(/only the member project itself .* may set its status/),
     });
   });
 
-  test("accepting a share that does not exist yet says the owner must add the member", async ({ open }) => {
+  test("accepting a share that does not exist yet is ERR_NOT_SHARED, still a 404, saying the owner must add the member", async ({ open }) => {
     const glance = await open();
-    await expect(glance.updateMemberStatus(IMAGE, CONSUMER, "accepted")).rejects.toMatchObject({
-      status: 404, hint: expect.stringMatching(/is not shared with project .* \(yet\): the image owner must add it/),
+    const error = await glance.updateMemberStatus(IMAGE, CONSUMER, "accepted").catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "ERR_NOT_SHARED", status: 404, method: "PUT", requestId: expect.stringMatching(/^req-/),
+      hint: expect.stringMatching(/is not shared with project .* \(yet\): the image owner must add it/),
     });
+    // what callers that branch on the status wrote before the code existed still matches
+    expect(isHttpError(error, 404)).toBe(true);
+    await expect(glance.getMember(IMAGE, CONSUMER)).rejects.toMatchObject({ code: "ERR_NOT_SHARED", status: 404, method: "GET" });
+  });
+
+  test("an image that is not there (or not visible) is ERR_IMAGE_NOT_FOUND wherever the URL names only the image", async ({ open }) => {
+    const glance = await open();
+    const missing = "99999999-2222-3333-4444-555555555555";
+    for (const call of [() => glance.getImage(missing), () => glance.listMembers(missing), () => glance.createMember(missing, CONSUMER)]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "ERR_IMAGE_NOT_FOUND", status: 404, hint: `image ${missing} does not exist or is not visible to project ${glance.projectId}` });
+      expect(isHttpError(error, 404)).toBe(true);
+    }
   });
 
   test("the member quota names the quota", async ({ fake, open }) => {
     fake.on("POST", members, () => ({ status: 413, body: { message: "Image member limit exceeded for image" } }));
     const glance = await open();
-    await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({ status: 413, hint: expect.stringMatching(/member quota \(image_member_quota/) });
+    await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({ code: "ERR_MEMBER_QUOTA", status: 413, hint: expect.stringMatching(/member quota \(image_member_quota/) });
   });
 
   test("an HTML error body becomes one line of text", async ({ fake, open }) => {
@@ -163,6 +178,7 @@ describe("errors", () => {
     const glance = await open();
     const error = await glance.getMember(IMAGE, CONSUMER).catch((e: unknown) => e);
     const copy = JSON.parse(JSON.stringify({ ...(error as object), name: (error as Error).name }));
+    expect(copy).toMatchObject({ code: "ERR_NOT_SHARED", status: 404 });
     expect(isImageMembersError(copy)).toBe(true);
     expect(isHttpError(copy, 404)).toBe(true);
     expect(isHttpError(copy, 403)).toBe(false);

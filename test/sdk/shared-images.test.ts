@@ -152,7 +152,7 @@ describe("listSharedImages", () => {
     fake.on("GET", /\/v2\/images$/, () => ({ status: 403, body: { message: "You are not authorized to complete get_images action.<br /><br />" } }));
     const glance = await open();
     await expect(glance.listSharedImages()).rejects.toMatchObject({
-      code: "ERR_HTTP", status: 403, hint: expect.stringContaining("may not list images: it needs a role such as reader or member"),
+      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringContaining("may not list images: it needs a role such as reader or member"),
     });
   });
 

@@ -116,7 +116,8 @@ function program(esm: boolean): string {
   return `import * as pulumi from "@pulumi/pulumi";
 import {
   ImageMember, ImageShare, MemberAcceptance, MemberStatus, getImageMember, getImageMembers, getImageMembersOutput,
-  type ImageMemberArgs, type ImageShareArgs, type MemberAcceptanceArgs,
+  ImageMembersError as RootError, isHttpError as rootIsHttpError, isImageMembersError as rootIsError,
+  type ErrorCode as RootErrorCode, type ImageMemberArgs, type ImageShareArgs, type MemberAcceptanceArgs,
 } from "${PACKAGE}";
 import {
   ImageMembersError, MemberStatus as SdkMemberStatus, isHttpError, isImageMembersError, openImageService,
@@ -149,6 +150,21 @@ async function inspect(options: CloudOptions): Promise<Image | undefined> {
     throw e;
   }
 }
+
+// the root's error exports are the SDK's: a caller branches on the code without importing /sdk
+const sameClass: typeof ImageMembersError = RootError;
+function outcome(e: unknown): string {
+  if (rootIsHttpError(e, 404) && e.code === "ERR_NOT_SHARED") return \`not shared yet (\${e.status})\`;
+  if (!rootIsError(e)) return "other";
+  const code: RootErrorCode = e.code;
+  switch (code) {
+    case "ERR_ALREADY_SHARED": return "already shared";
+    case "ERR_MEMBER_QUOTA": return "quota";
+    default: return code;
+  }
+}
+void sameClass;
+void outcome;
 
 // @ts-expect-error openImageService takes the public options only: the provider's and the tests' knobs are not published
 void openImageService({ cloud: "producer" }, { env: {} });
