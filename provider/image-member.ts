@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
-import { imageMemberShim } from "./shims";
+import { imageMemberDynamicProvider } from "./shims";
 
 export interface ImageMemberArgs extends PlacementArgs {
   /** The image to share; it must have visibility `shared` and belong to the credential's project. A change replaces. */
@@ -36,6 +36,6 @@ export class ImageMember extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ImageMemberArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("ImageMember", name, opts, "set adoptExisting: true on it instead, to take over the membership that exists");
-    super(imageMemberShim, name, { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }, opts, "glance", "ImageMember");
+    super(imageMemberDynamicProvider, name, { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }, opts, "glance", "ImageMember");
   }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus, StatusOnDelete } from "../sdk/types";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
-import { memberAcceptanceShim } from "./shims";
+import { memberAcceptanceDynamicProvider } from "./shims";
 
 export interface MemberAcceptanceArgs extends PlacementArgs {
   /** The image shared with this project. A change replaces. */
@@ -33,7 +33,7 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: MemberAcceptanceArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("MemberAcceptance", name, opts, "leave it out: a MemberAcceptance always acts on the membership that exists");
-    super(memberAcceptanceShim, name, {
+    super(memberAcceptanceDynamicProvider, name, {
       memberId: undefined, status: undefined, statusOnDelete: undefined, region: undefined, cloud: undefined,
       ...args, createdAt: undefined, updatedAt: undefined,
     }, opts, "glance", "MemberAcceptance");

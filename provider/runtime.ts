@@ -15,3 +15,8 @@ export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {
   configureStackConfig(config);
   preloadHttpClient();
 }
+
+/** `configure` as the plugin host calls a provider's own: what the ./dynamic modules export. */
+export async function configureProvider(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+  configure(req.config);
+}

@@ -1,19 +1,35 @@
+import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import * as imageMemberModule from "./dynamic/image-member";
+import * as memberAcceptanceModule from "./dynamic/member-acceptance";
+
+/**
+ * The object handed to `pulumi.dynamic.Resource`, which Pulumi serializes into the state
+ * (`__provider`) and runs in a separate plugin process.
+ *
+ * Installed under node_modules, it is the module of the resource's provider (`./dynamic/*`): Pulumi's
+ * serializer writes a module found under node_modules as a `require` of its export path, a few
+ * hundred bytes per resource. A symlinked install (`npm link`, the repository's own root program)
+ * has its real path outside node_modules, where the serializer would copy the module by value, got
+ * and all; there it gets a shim instead: functions that capture nothing but a name and require the
+ * implementation from the installed package when they are called.
+ */
+const underNodeModules = __filename.split(path.sep).includes("node_modules");
+
+export const imageMemberDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? imageMemberModule : shimFor("imageMemberProvider");
+export const memberAcceptanceDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
+  ? memberAcceptanceModule
+  : shimFor("memberAcceptanceProvider");
 
 /** The runtime's exports a shim can stand for (provider/runtime.ts). */
 export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider";
 
 /**
- * The object handed to `pulumi.dynamic.Resource` for one provider. Pulumi serializes it by value into
- * the state and runs it in a separate plugin process (a module under node_modules is serialized as a
- * require of its path; code from a local file would be copied by value), so its functions capture
- * nothing but `name`, a string: each requires the implementation from the installed package when it
- * is called. In the plugin, Node's module cache then gives every resource one token cache and one
- * keep-alive agent.
- *
+ * A shim: each function requires the implementation from the installed package when it is called,
+ * so Node's module cache gives every resource of the plugin one token cache and one keep-alive agent.
  * The module path is a string literal in each body on purpose: a captured constant would be
- * serialized by value, and so would anything else these functions referred to. That path is written
- * into every stack's state: `pulumi-image-members/runtime` is exported forever.
+ * serialized by value, and so would anything else these functions referred to. States written by
+ * 0.1.x hold these shims: `pulumi-image-members/runtime` is exported forever.
  */
 export function shimFor(name: ProviderExport): pulumi.dynamic.ResourceProvider {
   return {
@@ -26,6 +42,3 @@ export function shimFor(name: ProviderExport): pulumi.dynamic.ResourceProvider {
     delete: (id, props) => require("pulumi-image-members/runtime")[name].delete(id, props),
   };
 }
-
-export const imageMemberShim = shimFor("imageMemberProvider");
-export const memberAcceptanceShim = shimFor("memberAcceptanceProvider");
