@@ -1,7 +1,11 @@
 // Links node_modules/pulumi-image-members to this repository, so the root Pulumi.yaml program
-// (examples/from-config) works here as it does in a user's project. Pulumi's plugin process loads
-// the serialized provider shims with require("pulumi-image-members/runtime") from the program's
-// directory, where only node_modules lookups apply (a package cannot see itself by name there).
+// (examples/from-config, with the repository as its project directory) works here as it does in a
+// user's project. Node resolves a package's own name only for a module whose nearest package.json
+// is that package's, and neither module that needs the name here has one: the program's index.ts
+// (examples/from-config has a package.json of its own, so the folder can be copied out and
+// installed alone), and the serialized provider shims, which Pulumi's plugin process compiles from
+// the state without a file name: their require("pulumi-image-members/runtime") searches only the
+// node_modules folders above the plugin's working directory, the project directory.
 const fs = require("node:fs");
 const path = require("node:path");
 

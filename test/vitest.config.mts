@@ -1,6 +1,6 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
-// Files that start their own OpenStack instance (test/support/openstack.ts: other member quota,
+// Files that start their own OpenStack instance (dev/harness/openstack.ts: other member quota,
 // token lifetime, restarts...) are named *.serial.test.ts: they run one at a time, after all the
 // other files, so at most two instances (the global one and theirs) share the machine's cores.
 const SERIAL = "test/**/*.serial.test.ts";

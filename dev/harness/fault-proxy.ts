@@ -33,7 +33,7 @@
  *     await proxy.close();
  *
  * `cloudsFileVia(cloudsFile, { keystone, glance, cacert, insecure })` writes a copy of a clouds.yaml
- * whose entries go through such proxies (or TLS terminators, see ./tls-terminator.ts).
+ * whose entries go through such proxies (or TLS terminators, see test/support/tls-terminator.ts).
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -202,7 +202,7 @@ export class FaultPlanner {
 
 const zeroKinds = (): Record<FaultKind, number> => ({ dropBefore: 0, dropAfter: 0, status503: 0, status429: 0, latency: 0 });
 
-// ---- forwarding (shared with ./tls-terminator.ts) -------------------------------------------------
+// ---- forwarding (shared with test/support/tls-terminator.ts) ------------------------------------
 
 const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",

@@ -3,12 +3,13 @@
  * `dev/rig/openstack.sh` (see the header of that script for what it runs and why).
  *
  * The test suite's global setup (test/global-setup.ts) starts one instance for the whole run; tests
- * reach it through `testCloud()` in ./cloud.ts. A test that needs other server settings (member
- * quota, token lifetime, token cache off, restarts) starts its own instance with `startOpenStack`,
- * and its file must be named `*.serial.test.ts`: those files run one at a time, after all the
- * others (the `serial` project in test/vitest.config.mts), so at most two instances share the two
- * cores. Call `requireLocalInstance(...)` from ./cloud.ts first, so that a run against an external
- * cloud fails such a file with a clear message instead of starting servers nobody asked for.
+ * reach it through `testCloud()` in test/support/cloud.ts. A test that needs other server settings
+ * (member quota, token lifetime, token cache off, restarts) starts its own instance with
+ * `startOpenStack`, and its file must be named `*.serial.test.ts`: those files run one at a time,
+ * after all the others (the `serial` project in test/vitest.config.mts), so at most two instances
+ * share the two cores. Call `requireLocalInstance(...)` from test/support/cloud.ts first, so that a
+ * run against an external cloud fails such a file with a clear message instead of starting servers
+ * nobody asked for.
  *
  *     const os = await startOpenStack({ memberQuota: 3 });   // ~6-8 s
  *     try { ... os.cloudsFile, os.projects.consumer ... await os.restart("glance") ... }

@@ -1,7 +1,7 @@
-// examples/producer and examples/consumer as users run them, through the real Pulumi CLI: the package
-// installed from its tarball into a copy of each example, `pulumi stack init`, `pulumi config set
-// [--path]`, `pulumi up` (the folder's index.ts, loaded by @pulumi/pulumi's own program loader with
-// ts-node: dev/harness/program-host.js), against the suite's OpenStack.
+// examples/producer, examples/consumer and examples/from-config as users run them, through the real
+// Pulumi CLI: the package installed from its tarball into a copy of each example, `pulumi stack
+// init`, `pulumi config set [--path]`, `pulumi up` (the folder's index.ts, loaded by @pulumi/pulumi's
+// own program loader with ts-node: dev/harness/program-host.js), against the suite's OpenStack.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -187,4 +187,63 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     expect(emptyOwner.exitCode).toBe(1);
     expect(emptyOwner.message).toContain('AcceptShares "accept-from": owners[0] must not be empty (a project id)');
   }, 120_000);
+});
+
+describe("examples/from-config through the Pulumi CLI, as a project of its own", () => {
+  let cloud: TestCloud;
+  let image: string;
+  let dir: ProgramDir;
+  let project: string;
+
+  beforeAll(async () => {
+    cloud = testCloud();
+    project = projectOf("from-config");
+    [image, dir] = await Promise.all([
+      createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "examples-from-config" }),
+      createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "from-config"), label: "example-from-config" }),
+    ]);
+  });
+
+  afterAll(async () => {
+    dir?.remove();
+    if (image) await deleteImage(cloud.cloudsFile, "producer", image);
+  });
+
+  it("one stack shares an image and accepts it from the config alone; checks clean; destroy undoes both", async () => {
+    const eng = await PulumiStack.create({
+      programDir: dir,
+      project,
+      env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
+      config: {
+        "image-members:shares[0].imageId": image,
+        "image-members:shares[0].projectIds[0]": cloud.projects.consumer,
+        "image-members:shares[0].cloud": "producer",
+        // the two resources are independent: the acceptance may run before the share exists
+        "image-members:accept[0].imageId": image,
+        "image-members:accept[0].cloud": "consumer",
+        "image-members:accept[0].waitForShareSeconds": "60",
+      },
+    });
+    const up = await eng.up(program);
+    expect(changed(up).sort()).toEqual(
+      [
+        `create pulumi:pulumi:Stack ${project}-dev`,
+        `create image-members:index:ImageShare share-${image}`,
+        `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+        `create ${ACCEPTANCE} accept-${image}`,
+      ].sort(),
+    );
+    expect(up.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: { [image]: "accepted" } });
+    expect(await memberStatus(cloud, "producer", image)).toBe("accepted");
+    expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+    await eng.refresh({ previewOnly: true, expectNoChanges: true });
+
+    const empty = await PulumiStack.create({ programDir: dir, project, stack: "empty", env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile } });
+    const nothing = await empty.preview(program, { allowFailure: true });
+    expect(nothing.exitCode).toBe(1);
+    expect(nothing.message).toContain("nothing to do: set image-members:shares");
+
+    expect((await eng.destroy()).summary).toEqual({ delete: 4 });
+    expect(await memberStatus(cloud, "producer", image)).toBeUndefined();
+  }, 300_000);
 });

@@ -1,14 +1,14 @@
-// The root Pulumi.yaml program (examples/from-config), through the real Pulumi CLI: run where `pulumi
-// up` at the repository root runs it (the repo as the project directory, `main:` from Pulumi.yaml, the
-// package found through the node_modules/pulumi-image-members link that `npm ci` makes), and copied
-// into a program directory with the package installed from its tarball.
+// The root Pulumi.yaml program (examples/from-config), through the real Pulumi CLI, run where `pulumi
+// up` at the repository root runs it: the repo as the project directory, `main:` from Pulumi.yaml,
+// the package found through the node_modules/pulumi-image-members link that `npm ci` makes. The same
+// folder as a project of its own, with the package installed from its tarball: examples.test.ts.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
-import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
+import { REPO_ROOT } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
@@ -39,7 +39,6 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
   let cloud: TestCloud;
   let image: string;
   let stateDir: string;
-  let prog: ProgramDir | undefined;
   /** Stacks made at the repository root: `pulumi stack rm` takes their Pulumi.<stack>.yaml away again. */
   const stacks: PulumiStack[] = [];
 
@@ -51,7 +50,6 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
 
   afterAll(async () => {
     for (const s of stacks) await s.remove();
-    prog?.remove();
     fs.rmSync(stateDir, { recursive: true, force: true });
     if (image) await deleteImage(cloud.cloudsFile, "producer", image);
   });
@@ -60,7 +58,8 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     expect(rootProject.name).toBe("image-members");
     expect(typeof rootProject.runtime === "string" ? rootProject.runtime : rootProject.runtime.name).toBe("nodejs");
     expect(path.resolve(REPO_ROOT, rootProject.main ?? ".")).toBe(path.join(REPO_ROOT, "examples", "from-config"));
-    // what `npm ci` (prepare) sets up so that the plugin can require the package from the repository
+    // what `npm ci` (prepare) sets up so that the program and the plugin can require the package from
+    // the repository (dev/link-self.js says why nothing else finds it there)
     expect(fs.realpathSync(path.join(REPO_ROOT, "node_modules", "pulumi-image-members"))).toBe(fs.realpathSync(REPO_ROOT));
   });
 
@@ -153,45 +152,5 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       await deleteImage(cloud.cloudsFile, "producer", other);
       await deleteImage(cloud.cloudsFile, "outsider", untrusted);
     }
-  }, 300_000);
-
-  it("runs from a program directory with the package installed from its tarball; one stack shares and accepts", async () => {
-    prog = await createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "from-config"), label: "from-config" });
-    const program = { main: "index.ts" };
-    const eng = await PulumiStack.create({
-      programDir: prog,
-      project: rootProject.name,
-      env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
-      config: {
-        "image-members:shares[0].imageId": image,
-        "image-members:shares[0].projectIds[0]": cloud.projects.consumer,
-        "image-members:shares[0].cloud": "producer",
-        // the two resources are independent: the acceptance may run before the share exists
-        "image-members:accept[0].imageId": image,
-        "image-members:accept[0].cloud": "consumer",
-        "image-members:accept[0].waitForShareSeconds": "60",
-      },
-    });
-    const up = await eng.up(program);
-    expect(changed(up).sort()).toEqual(
-      [
-        `create pulumi:pulumi:Stack ${rootProject.name}-dev`,
-        `create image-members:index:ImageShare share-${image}`,
-        `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
-        `create ${ACCEPTANCE} accept-${image}`,
-      ].sort(),
-    );
-    expect(up.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: { [image]: "accepted" } });
-    expect(await memberStatus(cloud, image)).toBe("accepted");
-    expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
-    await eng.refresh({ previewOnly: true, expectNoChanges: true });
-
-    const empty = await PulumiStack.create({ programDir: prog, project: rootProject.name, stack: "empty", env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile } });
-    const nothing = await empty.preview(program, { allowFailure: true });
-    expect(nothing.exitCode).toBe(1);
-    expect(nothing.message).toContain("nothing to do: set image-members:shares");
-
-    expect((await eng.destroy()).summary).toEqual({ delete: 4 });
-    expect(await memberStatus(cloud, image)).toBeUndefined();
   }, 300_000);
 });

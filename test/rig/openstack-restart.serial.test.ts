@@ -1,5 +1,5 @@
 /**
- * The rig's own instances (test/support/openstack.ts): server knobs, and `restart` keeping data.
+ * The rig's own instances (dev/harness/openstack.ts): server knobs, and `restart` keeping data.
  * A *.serial.test.ts file: it starts its own instance, so it runs alone (test/vitest.config.mts).
  */
 import * as net from "node:net";

@@ -13,8 +13,8 @@
  *
  * Tests that need other server settings (member quota, token lifetime, token cache off, restarts)
  * call `requireLocalInstance("<what>")` and then start their own instance with `startOpenStack`
- * from ./openstack.ts. Such files must be named `*.serial.test.ts`: the `serial` project in
- * test/vitest.config.mts runs them one at a time, after every other file (2 cores: at most the
+ * from dev/harness/openstack.ts. Such files must be named `*.serial.test.ts`: the `serial` project
+ * in test/vitest.config.mts runs them one at a time, after every other file (2 cores: at most the
  * global instance plus one of theirs). Against an external cloud they fail (never skip) with a
  * message saying they need the local instance.
  */

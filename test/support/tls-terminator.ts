@@ -13,9 +13,9 @@
  *     ...
  *     await Promise.all([keystone.close(), glance.close()]); ca.dispose();
  *
- * Requests are forwarded like ./fault-proxy.ts does (streamed bodies, every end-to-end header,
- * keep-alive), without faults. `requests` counts the requests that got through TLS, so a test can
- * prove that a client refusing the certificate sent nothing.
+ * Requests are forwarded like dev/harness/fault-proxy.ts does (streamed bodies, every end-to-end
+ * header, keep-alive), without faults. `requests` counts the requests that got through TLS, so a
+ * test can prove that a client refusing the certificate sent nothing.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -1,6 +1,6 @@
 // The published declarations as users' projects compile them: the packed tarball (`npm pack`, as
 // users get it) installed beside `@pulumi/pulumi` and a TypeScript, and `tsc --noEmit` on a small
-// program that imports both entry points, in the three projects DESIGN.md "Public surface" names:
+// program that imports both entry points, in the three kinds of project users compile it in:
 //
 // - commonjs: the shape `pulumi new typescript` makes (TypeScript 5, `module: commonjs`,
 //   `moduleResolution: node`, no `esModuleInterop`, `skipLibCheck` off): `exports` is not read
