@@ -2,6 +2,7 @@ import { hasCode } from "../sdk/errors";
 import { openImageService } from "../sdk/image-service";
 import type { ImageService, Member } from "../sdk/types";
 import type { Placement } from "./placement";
+import { memberResourceId } from "./checks";
 import { receivedStackConfig, resetStackConfig, stackConfigGeneration } from "./stack-config";
 
 /**
@@ -104,4 +105,23 @@ export function resetCommand(): void {
   resetStackConfig();
   services.clear();
   listings.clear();
+  claimed.clear();
+}
+
+// "<imageId>/<memberId>" of the memberships an ImageShare holds in this command
+const claimed = new Set<string>();
+
+/**
+ * Records that an ImageShare holds these memberships. The engine deletes the resources a program
+ * dropped after the program's own steps, in the same plugin process: when a stack moves members
+ * from ImageMember resources (or the 0.x component ImageShare's children) to an ImageShare, the
+ * ImageShare's create or update claims them first, and the dropped ImageMember's delete then
+ * leaves them in Glance.
+ */
+export function claimMemberships(imageId: string, memberIds: Iterable<string>): void {
+  for (const memberId of memberIds) claimed.add(memberResourceId(imageId, memberId));
+}
+
+export function isClaimed(imageId: string, memberId: string): boolean {
+  return claimed.has(memberResourceId(imageId, memberId));
 }

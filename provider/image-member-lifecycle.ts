@@ -2,8 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { alreadySharedError, hasCode } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
-import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
+import { findMember, isClaimed, membershipOf, serviceFor, writing } from "./command-cache";
 import { placementDiff, placementOf } from "./placement";
+import { halfCreated } from "./partial-failure";
+import { mayTakeOver, warnTakenOver } from "./takeover";
 
 /**
  * The producer side: the image owner declares that a project is a member of its image.
@@ -81,11 +83,7 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
     if (!mayTakeOver(inputs.adoptExisting, member)) {
       throw alreadySharedError(RESOURCE, imageId, memberId, member.status, member.updatedAt, e);
     }
-    if (inputs.adoptExisting === undefined) {
-      await warn(`${RESOURCE}: took over the membership of project ${memberId} in image ${imageId}, created ${member.createdAt} and never answered: ` +
-        "what a `pulumi up` of this stack that was killed mid-create leaves behind. If another stack manages it, remove it from one of " +
-        "them; set adoptExisting: false to refuse such memberships instead.");
-    }
+    if (inputs.adoptExisting === undefined) await warnTakenOver(RESOURCE, member);
   }
   const id = memberResourceId(imageId, memberId);
   if (inputs.status !== undefined && member.status !== inputs.status) {
@@ -99,38 +97,6 @@ async function create(inputs: ImageMemberInputs): Promise<{ id: string; outs: Im
     }
   }
   return { id, outs: outputsOf(member, inputs, glance.region) };
-}
-
-/**
- * Whether a create that found the membership already there takes it over. `adoptExisting: true`
- * always does and `false` never does. Unset, it takes over only a membership nobody has answered
- * (`pending`, never updated since it was made): what an `up` of this stack leaves behind when it is
- * killed after Glance made the member but before the state recorded it (Glance keeps no record of
- * who made a membership, and the CLI's `refresh --import-pending-creates` does not bring such a
- * create back). A membership the consumer has answered is in use: never taken over unasked.
- */
-function mayTakeOver(adoptExisting: boolean | undefined, member: Member): boolean {
-  if (adoptExisting !== undefined) return adoptExisting;
-  return member.status === "pending" && member.updatedAt === member.createdAt;
-}
-
-/** A warning on the CLI's output: the plugin host has no engine connection, so `@pulumi/pulumi`'s
- *  log writes `warning: [runtime] …` to the plugin's stderr, which the CLI shows under the stack. */
-async function warn(message: string): Promise<void> {
-  await pulumi.log.warn(message);
-}
-
-/** A create that did part of its work: the plugin host turns `id` + `properties` into ErrorResourceInitFailed. */
-export function halfCreated(id: string, outputs: object, inputs: object, cause: unknown): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const error = new Error(`created ${id}, but could not finish: ${reason}`) as Error & { id: string; properties: object; reasons: string[] };
-  error.id = id;
-  // outputs recorded for a failed create do not get __provider added by the host; refresh and
-  // destroy need it to find this code again
-  error.properties = { ...outputs, __provider: (inputs as { __provider?: unknown }).__provider };
-  // the CLI prints the reasons, not the message, and keeps them in the state as initErrors
-  error.reasons = [error.message];
-  return error;
 }
 
 async function read(id: string, stored: Partial<ImageMemberOutputs> = {}): Promise<ReadResult<ImageMemberOutputs, ImageMemberInputs>> {
@@ -159,6 +125,8 @@ async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberIn
 }
 
 async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
+  // an ImageShare of this program took the membership over (claimMemberships): it stays
+  if (isClaimed(props.imageId, props.memberId)) return;
   const glance = await serviceFor(props);
   // a missing member, or image, is success (deleteMember's own rule)
   await writing(props.imageId, () => glance.deleteMember(props.imageId, props.memberId));

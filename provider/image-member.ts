@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
+import { declareMembersOf } from "./exclusive-images";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
 import { imageMemberDynamicProvider } from "./shims";
@@ -36,6 +37,7 @@ export class ImageMember extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ImageMemberArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("ImageMember", name, opts, "set adoptExisting: true on it instead, to take over the membership that exists");
+    declareMembersOf(args.imageId, `ImageMember "${name}"`, false);
     super(imageMemberDynamicProvider, name, { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }, opts, "glance", "ImageMember");
   }
 }

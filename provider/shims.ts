@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import * as imageMemberModule from "./dynamic/image-member";
+import * as imageShareModule from "./dynamic/image-share";
 import * as memberAcceptanceModule from "./dynamic/member-acceptance";
 
 /**
@@ -20,9 +21,10 @@ export const imageMemberDynamicProvider: pulumi.dynamic.ResourceProvider = under
 export const memberAcceptanceDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
   ? memberAcceptanceModule
   : shimFor("memberAcceptanceProvider");
+export const imageShareDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? imageShareModule : shimFor("imageShareProvider");
 
 /** The runtime's exports a shim can stand for (provider/runtime.ts). */
-export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider";
+export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider" | "imageShareProvider";
 
 /**
  * A shim: each function requires the implementation from the installed package when it is called,

@@ -199,14 +199,37 @@ export function notSharedError(resource: string, imageId: string, memberId: stri
   });
 }
 
-/** An ImageMember create that met a membership it may not take over. */
+/** A create that met a membership it may not take over. */
 export function alreadySharedError(resource: string, imageId: string, memberId: string, status: string, since: string, cause: ImageMembersError): ImageMembersError {
   return new ImageMembersError("ERR_ALREADY_SHARED",
     `${resource}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${status} since ${since})`, {
-      hint: "set adoptExisting: true on this ImageMember to take it over, or remove the membership first (Pulumi cannot import dynamic resources)",
+      hint: `set adoptExisting: true on this ${resource} to take it over, or remove the membership first (Pulumi cannot import dynamic resources)`,
       method: cause.method, path: cause.path, status: 409, requestId: cause.requestId,
     });
 }
+
+/**
+ * An ImageShare that found, in the member list it reads before any write, members its state does not
+ * hold and may not take over: answered by their projects, or any at all with `adoptExisting: false`.
+ * Nothing was written.
+ */
+export function existingMembersError(resource: string, imageId: string, found: { memberId: string; status: string }[], adoptExisting: boolean | undefined): ImageMembersError {
+  const listed = found.slice(0, 10).map((m) => `${m.memberId} (${m.status})`).join(", ") + (found.length > 10 ? `, and ${found.length - 10} more` : "");
+  return new ImageMembersError("ERR_ALREADY_SHARED",
+    `${resource}: image ${imageId} already has ${found.length} of these members, which this stack's state does not hold: ${listed}; nothing was changed`, {
+      hint: adoptExisting === false
+        ? "adoptExisting: false refuses every membership that exists: remove them from the image first, or leave adoptExisting unset to take over the pending ones"
+        : "if this stack made them (an ImageShare from 0.1.x, or ImageMember resources moved into this ImageShare), set adoptExisting: true " +
+          "on the ImageShare and run pulumi up again: it takes them over without removing any, and the resources the program dropped leave " +
+          "them in Glance. Otherwise they belong to someone else: take them out of memberIds, or remove them from the image first",
+      status: 409,
+    });
+}
+
+/** A member list that names the image's owner: a project is never a member of its own image. */
+export const ownerListedError = (resource: string, projectId: string) =>
+  validationError(`${resource}: memberIds lists ${projectId}, the project that owns the image (the credential's project)`,
+    "remove it from memberIds: an owner sees its own image without being a member");
 
 // ---- image lists --------------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ if (acceptFrom !== undefined && (typeof acceptFrom !== "object" || !Array.isArra
 const sharesByImage = new Map(shares.map((s) => [s.imageId, new ImageShare(`share-${s.imageId}`, {
   imageId: s.imageId, memberIds: s.projectIds, cloud: s.cloud ?? cloud,
 })]));
-export const shared = Object.fromEntries([...sharesByImage].map(([imageId, share]) => [imageId, Object.keys(share.members)]));
+export const shared = Object.fromEntries([...sharesByImage].map(([imageId, share]) => [imageId, share.memberIds]));
 
 const named = Object.fromEntries(accepts.map((a) => {
   // When this stack also shares the image, accept after sharing and stop accepting before

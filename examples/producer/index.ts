@@ -29,8 +29,8 @@ for (const [i, share] of shares.entries()) {
 
 // Resources are named after the image (or its label), not its position in the list: removing or
 // reordering entries then touches only the entries concerned.
-export const sharedWith: Record<string, pulumi.Output<string>[]> = {};
+export const sharedWith: Record<string, pulumi.Output<string[]>> = {};
 for (const share of shares) {
   const images = new ImageShare(`share-${share.name ?? share.imageId}`, { imageId: share.imageId, memberIds: share.projectIds, cloud });
-  sharedWith[share.imageId] = Object.values(images.members).map((m) => m.memberId);
+  sharedWith[share.imageId] = images.memberIds;
 }

@@ -29,6 +29,7 @@ export type CaseProgram = (pkg: Pkg) => unknown;
 
 export const IM = "pulumi-nodejs:dynamic/glance:ImageMember";
 export const MA = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
+export const IS = "pulumi-nodejs:dynamic/glance:ImageShare";
 
 /**
  * Check failures as the CLI prints them (step_generator.go issueCheckErrors): one error per failure,

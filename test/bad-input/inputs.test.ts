@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findLeaks } from "../support/leaks";
-import { checkErrors, IM, MA, Rig, type Pkg } from "./harness";
+import { checkErrors, IM, IS, MA, Rig, type Pkg } from "./harness";
 
 /**
  * Bad resource inputs, through the engine as `pulumi up` (and `pulumi preview`) shows them: each is
@@ -117,20 +117,36 @@ describe("ImageMember", () => {
     );
   });
 
-  it("ImageShare listing a member twice fails the program before any member", async () => {
-    const r = await rig.failingUp((pkg) => new pkg.ImageShare("s", { imageId: rig.image, memberIds: ["p1", "p2", "p1"] }));
-    // the CLI reports a program's exception on no resource (its display lists it under the stack):
-    // "Unhandled exception: <stack trace>", then the error's message alone
-    expect(r.errors).toEqual([]);
-    expect(r.closing).toHaveLength(2);
-    expect(r.closing[0]).toMatch(/^Unhandled exception: Error: ImageShare s: memberIds lists p1 more than once\n {4}at new ImageShare \(/);
-    expect(r.closing[1]).toBe("ImageShare s: memberIds lists p1 more than once");
-    // the component registered itself before it checked memberIds: the state holds it and the stack, no member
-    expect(r.stack.resources().map((res) => res.type)).toEqual(["pulumi:pulumi:Stack", "image-members:index:ImageShare"]);
-    expect(r.result.summary).toEqual({ create: 2 });
-    expect(r.plugins).toEqual([]); // no custom resource: the CLI started no plugin
-    expect({ keystone: r.keystone, glance: r.glance }).toEqual({ keystone: [], glance: [] });
+  it("ImageShare listing a member twice, and a member id that is not one", async () => {
+    expect(await refused((pkg) => new pkg.ImageShare("s", { imageId: rig.image, memberIds: ["p1", "p 2", "p1"] }))).toEqual(
+      checkErrors(IS, "s", [
+        ["memberIds", ["p1", "p 2", "p1"], 'memberIds[1] "p 2" must not contain whitespace: give the ids of the projects to share the image with'],
+        ["memberIds", ["p1", "p 2", "p1"], "lists p1 more than once: list each project once"],
+      ]),
+    );
   });
+
+  it("ImageShare memberIds that is not a list", async () => {
+    expect(await refused((pkg) => new pkg.ImageShare("s", { imageId: rig.image, memberIds: "p1" } as never))).toEqual(
+      checkErrors(IS, "s", [["memberIds", "p1", 'must be a list of project ids (an empty list shares with nobody), not "p1"']]),
+    );
+  });
+
+  it("an ImageMember on the image of an exclusive ImageShare fails the program at registration", async () => {
+    const r = await rig.failingUp((pkg) => {
+      new pkg.ImageShare("all", { imageId: rig.image, memberIds: ["p1"], exclusive: true });
+      new pkg.ImageMember("one", { imageId: rig.image, memberId: "p2" });
+    });
+    const message =
+      `ImageMember "one" and ImageShare "all" both declare members of image ${rig.image}, and ImageShare "all" is exclusive ` +
+      `(its memberIds are the image's only members): list the members in ImageShare "all"'s memberIds instead, or set exclusive: false on it`;
+    expect(r.closing.at(-1)).toBe(message);
+    // the ImageShare registered first, valid on its own, and the engine may have created it meanwhile;
+    // the ImageMember never registered
+    expect(r.stack.resources().map((res) => res.type)).not.toContain(IM);
+    expect(r.glance.flat().join(" ")).not.toContain("::one");
+  });
+
 });
 
 describe("MemberAcceptance", () => {

@@ -174,18 +174,19 @@ describe("taking over, replacing and destroying", () => {
     expect((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members).toEqual([]);
   });
 
-  it("changing memberId replaces the member; ImageShare makes one member per project", async () => {
+  it("changing memberId replaces the member; ImageShare is one resource for the set", async () => {
     const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     const members = async () => ((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members as { member_id: string }[]).map((m) => m.member_id).sort();
     let memberId = C;
     const program: Program<Pkg> = (pkg) => {
       new pkg.ImageMember("one", { imageId: image, memberId });
       const share = new pkg.ImageShare("team", { imageId: image, memberIds: ["p-1", "p-2"] });
-      return { team: Object.keys(share.members), listed: pkg.getImageMembersOutput({ imageId: image, cloud: "producer" }).apply((ms) => ms.length) };
+      return { team: share.memberIds, listed: pkg.getImageMembersOutput({ imageId: image, cloud: "producer" }).apply((ms) => ms.length) };
     };
     const first = await stack.up(program);
-    expect(changes(first).sort()).toEqual(["create:one", "create:team", "create:team-p-1", "create:team-p-2", "create:test-project-dev"]);
-    expect(stack.eng.resource("team-p-1")!.urn).toBe(stack.eng.urn("pulumi-nodejs:dynamic/glance:ImageMember", "team-p-1", ["image-members:index:ImageShare"]));
+    expect(changes(first).sort()).toEqual(["create:one", "create:team", "create:test-project-dev"]);
+    expect(stack.eng.resource("team")!.urn).toBe(stack.eng.urn("pulumi-nodejs:dynamic/glance:ImageShare", "team"));
+    expect(first.outputs.team).toEqual(["p-1", "p-2"]);
     expect(await members()).toEqual([C, "p-1", "p-2"].sort());
     await stack.expectNoDrift(program);
 
