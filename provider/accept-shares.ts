@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { statusesOnDelete, type MemberStatus, type SharedImage, type StatusOnDelete } from "../sdk/types";
 import { checkId, checkStatus } from "../sdk/validation";
-import { getSharedImages } from "./functions";
-import { MemberAcceptance } from "./member-acceptance";
+import { openFor } from "./functions";
+import { refuseImport } from "./import-option";
+import { acceptSharesDynamicProvider } from "./shims";
 
 export interface AcceptSharesArgs {
   /**
@@ -24,7 +25,6 @@ export interface AcceptSharesArgs {
   region?: string;
 }
 
-const TYPE = "image-members:index:AcceptShares";
 const argNames = ["owners", "status", "nameMatch", "tags", "statusOnDelete", "cloud", "region"] as const;
 
 /**
@@ -41,7 +41,7 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`, "u");
 }
 
-/** Every problem of the arguments, each naming the property (the component refuses them before any request). */
+/** Every problem of the arguments, each naming the property (refused when the program runs, before any request). */
 export function checkAcceptSharesArgs(args: unknown): string[] {
   const problems: string[] = [];
   if (typeof args !== "object" || args === null) return ["arguments must be an object with owners (the project ids whose shares to accept)"];
@@ -96,49 +96,62 @@ export function checkAcceptSharesArgs(args: unknown): string[] {
 }
 
 /** The images to accept: the trusted owners' shares (listed by owner and tags) whose name matches. */
-export function selectShares(images: SharedImage[], nameMatch: string | undefined): SharedImage[] {
+export function selectShares<T extends Pick<SharedImage, "imageId" | "name">>(images: T[], nameMatch: string | undefined): T[] {
   const re = nameMatch === undefined ? undefined : globToRegExp(nameMatch);
   return images.filter((i) => !re || re.test(i.name ?? "")).sort((x, y) => (x.imageId < y.imageId ? -1 : x.imageId > y.imageId ? 1 : 0));
+}
+
+/** The ids of the images to answer: the trusted owners' shares, listed when the program runs (one paged list). */
+async function listMatching(name: string, args: AcceptSharesArgs, owners: string[]): Promise<string[]> {
+  try {
+    const service = await openFor({ cloud: args.cloud, region: args.region });
+    const shared = await service.listSharedImageSet({ owners, ...(args.tags?.length ? { tags: args.tags } : {}) });
+    return selectShares(shared, args.nameMatch).map((image) => image.imageId);
+  } catch (e) {
+    throw new pulumi.RunError(`AcceptShares "${name}": listing the images shared with this project failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /**
  * The consumer side without image ids: when the program runs, lists the images that any of `owners`
  * shares with the credential's project, keeps those whose name matches `nameMatch` and that carry
- * every tag in `tags`, and declares one `MemberAcceptance` named `${name}-${imageId}` per image,
- * whatever its status now. A new share from a trusted owner is then a pending create (the drift
- * check fails until `pulumi up` accepts it); a share removed drops out. Type token
- * `image-members:index:AcceptShares`.
+ * every tag in `tags`, and answers them all with `status`: one resource for every share. A new share
+ * from a trusted owner is then a difference the drift check reports and a plain `pulumi up`
+ * answers; a share the owner removed drops out. Type token `pulumi-nodejs:dynamic/glance:AcceptShares`.
  */
-export class AcceptShares extends pulumi.ComponentResource {
-  /** The ids of the images accepted (given `status`), sorted. */
-  readonly imageIds: pulumi.Output<string[]>;
+export class AcceptShares extends pulumi.dynamic.Resource {
+  /** The ids of the images answered, sorted. */
+  declare readonly imageIds: pulumi.Output<string[]>;
+  /** This project's answer to each, by image id. */
+  declare readonly statuses: pulumi.Output<Record<string, MemberStatus>>;
+  declare readonly owners: pulumi.Output<string[]>;
+  declare readonly status: pulumi.Output<MemberStatus>;
+  declare readonly statusOnDelete: pulumi.Output<StatusOnDelete>;
+  declare readonly region: pulumi.Output<string | undefined>;
+  declare readonly cloud: pulumi.Output<string | undefined>;
 
-  constructor(name: string, args: AcceptSharesArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: AcceptSharesArgs, opts?: pulumi.CustomResourceOptions) {
     const problems = checkAcceptSharesArgs(args);
     if (problems.length) throw new pulumi.RunError(`AcceptShares "${name}": ${problems.join("; ")}`);
-    super(TYPE, name, {}, opts);
+    refuseImport("AcceptShares", name, opts, "it answers every share of its owners when created: nothing needs importing");
     const owners = [...new Set(args.owners)];
-    const listed = getSharedImages({
-      owners,
-      ...(args.tags?.length ? { tags: args.tags } : {}),
-      ...(args.cloud ? { cloud: args.cloud } : {}),
-      ...(args.region ? { region: args.region } : {}),
-    }).catch((e: unknown) => {
-      throw new pulumi.RunError(`AcceptShares "${name}": listing the images shared with this project failed: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    // The children are declared once the listing is in, before imageIds resolves: registering
-    // imageIds as the component's outputs keeps the program running until then.
-    const declared = listed.then((images) => selectShares(images, args.nameMatch).map((image) => {
-      new MemberAcceptance(`${name}-${image.imageId}`, {
-        imageId: image.imageId,
-        ...(args.status !== undefined ? { status: args.status } : {}),
-        ...(args.statusOnDelete !== undefined ? { statusOnDelete: args.statusOnDelete } : {}),
-        ...(args.cloud !== undefined ? { cloud: args.cloud } : {}),
-        ...(args.region !== undefined ? { region: args.region } : {}),
-      }, { parent: this });
-      return image.imageId;
-    }));
-    this.imageIds = pulumi.output(declared);
-    this.registerOutputs({ imageIds: this.imageIds });
+    super(
+      acceptSharesDynamicProvider,
+      name,
+      {
+        owners,
+        imageIds: pulumi.output(listMatching(name, args, owners)),
+        status: args.status,
+        nameMatch: args.nameMatch,
+        tags: args.tags,
+        statusOnDelete: args.statusOnDelete,
+        cloud: args.cloud,
+        region: args.region,
+        statuses: undefined,
+      },
+      opts,
+      "glance",
+      "AcceptShares",
+    );
   }
 }

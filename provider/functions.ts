@@ -33,17 +33,18 @@ function programStackConfig(): StackConfig {
   return Object.fromEntries(stackConfigKeys.map((k) => [k, config.get(k.slice("openstack:".length))]));
 }
 
-const open = (args: { cloud?: string; region?: string }) =>
+/** An image service for program-time calls, with the stack config the program sees. */
+export const openFor = (args: { cloud?: string; region?: string }) =>
   openImageService({ ...(args.cloud ? { cloud: args.cloud } : {}), ...(args.region ? { region: args.region } : {}) }, { stackConfig: programStackConfig() });
 
 /** The members of an image, as the credential sees them (a consumer sees only itself). */
 export async function getImageMembers(args: GetImageMembersArgs): Promise<Member[]> {
-  return (await open(args)).listMembers(args.imageId);
+  return (await openFor(args)).listMembers(args.imageId);
 }
 
 /** One membership. */
 export async function getImageMember(args: GetImageMemberArgs): Promise<Member> {
-  return (await open(args)).getMember(args.imageId, args.memberId);
+  return (await openFor(args)).getMember(args.imageId, args.memberId);
 }
 
 /**
@@ -53,7 +54,7 @@ export async function getImageMember(args: GetImageMemberArgs): Promise<Member> 
  */
 export async function getSharedImages(args: GetSharedImagesArgs = {}): Promise<SharedImage[]> {
   const { cloud, region, ...filter } = args;
-  return (await open({ cloud, region })).listSharedImages(filter);
+  return (await openFor({ cloud, region })).listSharedImages(filter);
 }
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };

@@ -4,6 +4,7 @@ import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { checkId } from "../sdk/validation";
 import { changed, Checker, compact, type DynamicProvider, isUnknown, type ReadResult } from "./checks";
 import { claimMemberships, forgetMembers, serviceFor } from "./command-cache";
+import { inParallel, MEMBER_WRITES_IN_FLIGHT } from "./parallel";
 import { partialFailure, reasonOf } from "./partial-failure";
 import { placementDiff, placementOf } from "./placement";
 import { mayTakeOver, warnTakenOver } from "./takeover";
@@ -43,8 +44,6 @@ export interface ImageShareOutputs {
 const RESOURCE = "ImageShare";
 const inputNames = ["imageId", "memberIds", "exclusive", "adoptExisting", "cloud", "region"] as const;
 
-/** Member writes in flight per ImageShare. The SDK's keep-alive agent reuses the connections. */
-export const MEMBER_WRITES_IN_FLIGHT = 8;
 /** Sets at least this large print their progress. */
 const PROGRESS_FROM = 50;
 
@@ -263,15 +262,6 @@ function failureMessage(done: string, imageId: string, total: number, r: WriteRe
   const more = r.failures.length > 5 ? `; and ${r.failures.length - 5} more` : "";
   return `${RESOURCE} ${imageId} ${done} in part: ${r.added} member(s) added and ${r.removed} removed of ${total}, ${r.failures.length} failed (${first.join("; ")}${more}); ` +
     "the state records what was done: run pulumi up again to finish";
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Progress of a large set on the CLI's output, every tenth of the way. */

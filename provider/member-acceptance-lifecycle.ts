@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { hasCode, notSharedError } from "../sdk/errors";
 import { MemberStatus, statusesOnDelete, type ImageService, type Member, type StatusOnDelete } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
-import { findMember, membershipOf, serviceFor, writing } from "./command-cache";
+import { findMember, isClaimed, membershipOf, serviceFor, writing } from "./command-cache";
 import { placementDiff, placementOf } from "./placement";
 
 /**
@@ -145,6 +145,8 @@ async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAc
 }
 
 async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void> {
+  // an AcceptShares of this program answers the share now (claimMemberships): its status stays
+  if (isClaimed(props.imageId, props.memberId)) return;
   const glance = await serviceFor(props);
   try {
     await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? defaults.statusOnDelete));

@@ -10,6 +10,7 @@ import { configure as configureStackConfig } from "./stack-config";
 export { imageMemberProvider } from "./image-member-lifecycle";
 export { memberAcceptanceProvider } from "./member-acceptance-lifecycle";
 export { imageShareProvider } from "./image-share-lifecycle";
+export { acceptSharesProvider } from "./accept-shares-lifecycle";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import * as acceptSharesModule from "./dynamic/accept-shares";
 import * as imageMemberModule from "./dynamic/image-member";
 import * as imageShareModule from "./dynamic/image-share";
 import * as memberAcceptanceModule from "./dynamic/member-acceptance";
@@ -22,9 +23,10 @@ export const memberAcceptanceDynamicProvider: pulumi.dynamic.ResourceProvider = 
   ? memberAcceptanceModule
   : shimFor("memberAcceptanceProvider");
 export const imageShareDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? imageShareModule : shimFor("imageShareProvider");
+export const acceptSharesDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? acceptSharesModule : shimFor("acceptSharesProvider");
 
 /** The runtime's exports a shim can stand for (provider/runtime.ts). */
-export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider" | "imageShareProvider";
+export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider" | "imageShareProvider" | "acceptSharesProvider";
 
 /**
  * A shim: each function requires the implementation from the installed package when it is called,

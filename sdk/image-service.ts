@@ -5,7 +5,7 @@ import {
 } from "./image-members";
 import { authenticate, credentialKey, imageEndpointFromCatalog, SessionCache, type Session } from "./keystone";
 import { resolveCloud, type ResolvedCloud, type StackConfig } from "./settings";
-import { allPages, checkSharedFilter, joinLists, listsFor, parsePage, sharedImagesUrl, type ImageRecord, type ListStatus } from "./shared-images";
+import { allPages, checkSharedFilter, joinLists, listsFor, parsePage, sharedImagesUrl, type ImageRecord, type ListStatus, type SharedFilter } from "./shared-images";
 import type { CloudOptions, Image, ImageService, Member, MemberStatus, SharedImage, SharedImageFilter } from "./types";
 import { assertId, assertStatus } from "./validation";
 
@@ -130,7 +130,16 @@ class GlanceImageService implements ImageService {
 
   async listSharedImages(filter?: SharedImageFilter): Promise<SharedImage[]> {
     const f = checkSharedFilter(filter);
-    const statuses = listsFor(f.memberStatus);
+    return this.readSharedLists(f, listsFor(f.memberStatus));
+  }
+
+  /** @internal The images shared with this project, without their status: one paged list. */
+  async listSharedImageSet(filter?: Omit<SharedImageFilter, "memberStatus">): Promise<Omit<SharedImage, "memberStatus">[]> {
+    const f = checkSharedFilter({ ...filter, memberStatus: "all" });
+    return (await this.readSharedLists(f, ["all"])).map(({ memberStatus: _, ...image }) => image);
+  }
+
+  private async readSharedLists(f: SharedFilter, statuses: ListStatus[]): Promise<SharedImage[]> {
     const lists = await Promise.all(statuses.map((status) => allPages(
       (marker) => sharedImagesUrl(this.endpoint, f, status, marker),
       async (url) => {

@@ -99,6 +99,8 @@ export interface ImageService {
    * keeps images that carry every tag listed.
    */
   listSharedImages(filter?: SharedImageFilter): Promise<SharedImage[]>;
+  /** @internal The same images without their status: one paged list (what a program needs to know which to answer). */
+  listSharedImageSet(filter?: Omit<SharedImageFilter, "memberStatus">): Promise<Omit<SharedImage, "memberStatus">[]>;
 }
 
 /** What `listSharedImages` keeps. */
