@@ -41,7 +41,10 @@ const listings = new Map<string, Map<ImageService, Promise<Listing>>>();
  */
 export function cachedMembers(service: ImageService, imageId: string): Promise<Listing> {
   let byService = listings.get(imageId);
-  if (!byService) listings.set(imageId, (byService = new Map()));
+  if (!byService) {
+    byService = new Map();
+    listings.set(imageId, byService);
+  }
   let listing = byService.get(service);
   if (!listing) {
     const read = service.listMembers(imageId).catch((e: unknown) => {

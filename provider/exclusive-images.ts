@@ -23,7 +23,10 @@ export function declareMembersOf(imageId: pulumi.Input<string>, who: string, exc
   if (typeof imageId !== "string") return;
   const run = pulumi.runtime.getStackResource() ?? noStack;
   let images = runs.get(run);
-  if (!images) runs.set(run, (images = new Map()));
+  if (!images) {
+    images = new Map();
+    runs.set(run, images);
+  }
   const seen = images.get(imageId) ?? { all: [] };
   const conflict = exclusive ? seen.all[0] : seen.exclusive;
   if (conflict) {

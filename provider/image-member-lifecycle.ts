@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { alreadySharedError, hasCode } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
 import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
