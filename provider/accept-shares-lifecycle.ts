@@ -32,6 +32,8 @@ export interface AcceptSharesInputs {
 }
 
 export interface AcceptSharesOutputs {
+  /** The project that answers: the credential's. */
+  memberId: string;
   owners: string[];
   /** The shares answered, sorted. */
   imageIds: string[];
@@ -76,6 +78,10 @@ function idListFailures(property: string, ids: unknown, required: boolean): pulu
 
 async function diff(_id: string, olds: AcceptSharesOutputs, stored: AcceptSharesInputs): Promise<pulumi.dynamic.DiffResult> {
   const news = withDefaults(stored);
+  // the shares it answers and keeps: a MemberAcceptance the program dropped leaves their status
+  if (olds.memberId && Array.isArray(news.imageIds)) {
+    for (const imageId of (olds.imageIds ?? []).filter((i) => news.imageIds.includes(i))) claimMemberships(imageId, [olds.memberId]);
+  }
   const placement = placementDiff(news, olds);
   const answered = (olds.imageIds ?? []).every((i) => olds.statuses?.[i] === news.status);
   const updates = [
@@ -106,7 +112,7 @@ async function create(checked: AcceptSharesInputs): Promise<{ id: string; outs: 
   const statuses = Object.fromEntries(listed.map((i) => [i, current[i]!]));
   const id = `${glance.projectId}/${[...inputs.owners].sort().join(",")}`;
   const result = await answer(glance, inputs, listed, [], statuses);
-  const outs = outputsOf(inputs, result.statuses, glance.region);
+  const outs = outputsOf(inputs, glance.projectId, result.statuses, glance.region);
   if (result.failures.length) throw partialFailure(id, failureMessage(result), outs, checked);
   return { id, outs };
 }
@@ -119,7 +125,7 @@ async function update(id: string, olds: AcceptSharesOutputs, stored: AcceptShare
   for (const i of olds.imageIds ?? []) if (olds.statuses?.[i]) statuses[i] = olds.statuses[i]!;
   const dropped = (olds.imageIds ?? []).filter((i) => !wanted.has(i));
   const result = await answer(glance, news, news.imageIds, dropped, statuses);
-  const outs = outputsOf(news, result.statuses, glance.region);
+  const outs = outputsOf(news, glance.projectId, result.statuses, glance.region);
   if (result.failures.length) throw partialFailure(id, failureMessage(result), outs, stored);
   return { outs };
 }
@@ -130,7 +136,7 @@ async function read(id: string, stored: Partial<AcceptSharesOutputs> = {}): Prom
   const current = await currentStatuses(glance, props);
   // a share the owner removed drops out, without an error
   const imageIds = props.imageIds.filter((i) => i in current);
-  const outs = outputsOf(props, Object.fromEntries(imageIds.map((i) => [i, current[i]!])), props.region);
+  const outs = outputsOf(props, glance.projectId, Object.fromEntries(imageIds.map((i) => [i, current[i]!])), props.region);
   const inputs: AcceptSharesInputs = compact({
     owners: outs.owners,
     imageIds,
@@ -186,9 +192,10 @@ async function answer(glance: ImageService, inputs: Resolved, toAnswer: string[]
   return result;
 }
 
-function outputsOf(inputs: Resolved, statuses: Record<string, MemberStatus>, region: string | undefined): AcceptSharesOutputs {
+function outputsOf(inputs: Resolved, memberId: string, statuses: Record<string, MemberStatus>, region: string | undefined): AcceptSharesOutputs {
   const imageIds = Object.keys(statuses).sort();
   return compact({
+    memberId,
     owners: inputs.owners,
     imageIds,
     statuses: Object.fromEntries(imageIds.map((i) => [i, statuses[i]!])),

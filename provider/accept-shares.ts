@@ -124,6 +124,8 @@ export class AcceptShares extends pulumi.dynamic.Resource {
   declare readonly imageIds: pulumi.Output<string[]>;
   /** This project's answer to each, by image id. */
   declare readonly statuses: pulumi.Output<Record<string, MemberStatus>>;
+  /** The project that answers: the credential's. */
+  declare readonly memberId: pulumi.Output<string>;
   declare readonly owners: pulumi.Output<string[]>;
   declare readonly status: pulumi.Output<MemberStatus>;
   declare readonly statusOnDelete: pulumi.Output<StatusOnDelete>;
@@ -148,6 +150,7 @@ export class AcceptShares extends pulumi.dynamic.Resource {
         cloud: args.cloud,
         region: args.region,
         statuses: undefined,
+        memberId: undefined,
       },
       opts,
       "glance",

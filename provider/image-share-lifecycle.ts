@@ -76,6 +76,8 @@ function memberIdsFailures(memberIds: unknown): pulumi.dynamic.CheckFailure[] {
 }
 
 async function diff(_id: string, olds: ImageShareOutputs, news: ImageShareInputs): Promise<pulumi.dynamic.DiffResult> {
+  // the members this share holds and keeps: a resource the program dropped leaves them in Glance
+  if (news.imageId === olds.imageId && Array.isArray(news.memberIds)) claimMemberships(olds.imageId, olds.memberIds.filter((m) => news.memberIds.includes(m)));
   const placement = placementDiff(news, olds);
   const replaces = [...(news.imageId !== olds.imageId ? ["imageId"] : []), ...placement.replaces];
   const members = !sameMembers(news.memberIds, olds.memberIds) || (news.exclusive === true && (olds.undeclaredMemberIds?.length ?? 0) > 0);

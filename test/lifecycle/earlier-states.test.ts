@@ -11,7 +11,9 @@ import { changes, newStack, type Pkg, type TestStack } from "./support";
 /**
  * The forever contract: a stack whose state an earlier version wrote under the real CLI
  * (test/fixtures/README.md) is imported with this version installed; its serialized providers load
- * this version's runtime, and the stack refreshes clean, updates and destroys.
+ * this version's runtime. The same program then moves the components' children (ImageShare's
+ * ImageMembers, AcceptShares' MemberAcceptances) into one resource each without removing a membership
+ * or changing a status, refreshes clean, updates and destroys.
  */
 const cloud = testCloud();
 const P = cloud.projects.producer;
@@ -28,6 +30,8 @@ interface Run {
   imageName: string;
   /** The status the update gives; the fixture's program left it at its default, `accepted`. */
   status: Status;
+  /** ImageShare's adoptExisting: what the move of answered members needs. */
+  adoptExisting?: boolean;
 }
 
 interface EarlierState {
@@ -41,6 +45,8 @@ interface EarlierState {
   dynamicResources: number;
   /** The resources the update changes in place. */
   updated(run: Run): string[];
+  /** The steps of the move: the new resources, and the components and children it replaces. */
+  move(run: Run): string[];
 }
 
 const earlierStates: EarlierState[] = [
@@ -48,19 +54,20 @@ const earlierStates: EarlierState[] = [
     version: "0.1.0",
     program: (run) => (pkg) => {
       const m = new pkg.ImageMember("share", { imageId: run.image, memberId: C });
-      new pkg.ImageShare("team", { imageId: run.teamImage, memberIds: [C, O] });
+      new pkg.ImageShare("team", { imageId: run.teamImage, memberIds: [C, O], adoptExisting: run.adoptExisting });
       const a = new pkg.MemberAcceptance("accept", { imageId: run.image, cloud: "consumer", status: run.status }, { dependsOn: [m] });
       return { status: a.status };
     },
     accepted: (run) => [run.image],
     dynamicResources: 4,
     updated: () => ["accept"],
+    move: () => ["create:team", "delete:team", `delete:team-${C}`, `delete:team-${O}`],
   },
   {
     version: "d2a9611",
     program: (run) => (pkg) => {
       const m = new pkg.ImageMember("share", { imageId: run.image, memberId: C });
-      new pkg.ImageShare("team", { imageId: run.teamImage, memberIds: [C, O] });
+      new pkg.ImageShare("team", { imageId: run.teamImage, memberIds: [C, O], adoptExisting: run.adoptExisting });
       const a = new pkg.MemberAcceptance("accept", { imageId: run.image, cloud: "consumer", status: run.status }, { dependsOn: [m] });
       // both images are shared by the producer: one acceptance each, the image's beside "accept"
       // (the update gives them the same status, else each would see the other's answer as drift)
@@ -73,7 +80,11 @@ const earlierStates: EarlierState[] = [
     },
     accepted: (run) => [run.image, run.teamImage],
     dynamicResources: 6,
-    updated: (run) => ["accept", `trusted-${run.image}`, `trusted-${run.teamImage}`],
+    updated: () => ["accept", "trusted"],
+    move: (run) => [
+      "create:team", "delete:team", `delete:team-${C}`, `delete:team-${O}`,
+      "create:trusted", "delete:trusted", `delete:trusted-${run.image}`, `delete:trusted-${run.teamImage}`,
+    ],
   },
 ];
 
@@ -81,6 +92,8 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
   let stack: TestStack;
   const run: Run = { image: "", teamImage: "", imageName: `state-fixture-${randomBytes(4).toString("hex")}`, status: "accepted" };
   const program = earlier.program(run);
+  /** The steps of the up that stopped before the move. */
+  let stopped: string[] = [];
 
   beforeAll(async () => {
     // what the earlier version's up made, made again by hand in this cloud
@@ -89,6 +102,8 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
     await addMemberRaw(cloud.cloudsFile, "producer", run.image, C);
     for (const member of [C, O]) await addMemberRaw(cloud.cloudsFile, "producer", run.teamImage, member);
     for (const img of earlier.accepted(run)) await setMemberStatusRaw(cloud.cloudsFile, "consumer", img, C, "accepted");
+    // the consumer has answered the team share since the earlier version's up
+    await setMemberStatusRaw(cloud.cloudsFile, "consumer", run.teamImage, C, "accepted");
     const text = fs
       .readFileSync(path.join(REPO_ROOT, "test", "fixtures", `state-${earlier.version}.json`), "utf8")
       .replaceAll("{{IMAGE}}", run.image)
@@ -115,7 +130,34 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
     }
   });
 
-  it("refreshes clean with this version: both drift checks pass", async () => {
+  it("the drift check names the move to one resource per set, and only that", async () => {
+    const drift = await stack.expectDrift(program);
+    expect(changes(drift).sort()).toEqual(earlier.move(run).sort());
+    // every resource the earlier version made is still what it recorded
+    expect((await stack.eng.refresh({ previewOnly: true, expectNoChanges: true })).exitCode).toBe(0);
+  });
+
+  it("a plain up stops before any write, naming adoptExisting: the consumer answered a member of the team share", async () => {
+    const before = await membersOf(run.teamImage);
+    const r = await stack.up(program, { allowFailure: true });
+    stopped = changes({ ...r, steps: r.steps.filter((s) => !s.error) });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.message).toMatch(/ImageShare: image \S+ already has 1 of these members, which this stack's state does not hold: \S+ \(accepted\); nothing was changed/);
+    expect(r.message).toContain("set adoptExisting: true on the ImageShare and run pulumi up again");
+    expect(await membersOf(run.teamImage)).toEqual(before);
+    expect(stack.eng.resource(`team-${C}`)).toBeDefined();
+  });
+
+  it("with adoptExisting, up completes the move: no membership removed, no status changed; both drift checks then pass", async () => {
+    const before = await membersOf(run.teamImage);
+    const answers = await Promise.all(earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status));
+    run.adoptExisting = true;
+    const moved = await stack.up(program);
+    // what the stopped up did (the resources it created beside the refused ImageShare) and this one
+    expect([...stopped, ...changes(moved)].sort()).toEqual(earlier.move(run).sort());
+    expect(await membersOf(run.teamImage)).toEqual(before);
+    expect(await Promise.all(earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status))).toEqual(answers);
+    expect(stack.eng.resources().map((r) => r.type)).not.toContain("image-members:index:ImageShare");
     await stack.expectNoDrift(program);
   });
 
@@ -125,9 +167,10 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
     expect(changes(await stack.up(program)).sort()).toEqual(updated.map((name) => `update:${name}`).sort());
     for (const name of updated) {
       const resource = stack.eng.resource(name);
+      const module = resource.type.endsWith(":AcceptShares") ? "accept-shares" : "member-acceptance";
       for (const text of [String(resource.inputs.__provider), String(resource.outputs.__provider)]) {
         console.log(`[state-${earlier.version}] ${name}: this version's __provider (${Buffer.byteLength(text)} bytes):\n${text}`);
-        expectProviderModule(text, "pulumi-image-members/dynamic/member-acceptance");
+        expectProviderModule(text, `pulumi-image-members/dynamic/${module}`);
       }
     }
     // a resource the update left alone keeps the outputs the earlier version stored, provider
@@ -147,6 +190,12 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
     expect((await listMembersRaw(cloud.cloudsFile, "producer", run.teamImage)).body.members).toEqual([]);
   });
 });
+
+/** The members of an image as Glance lists them (id and status), sorted. */
+async function membersOf(imageId: string): Promise<string[]> {
+  const members = (await listMembersRaw(cloud.cloudsFile, "producer", imageId)).body.members as { member_id: string; status: string }[];
+  return members.map((m) => `${m.member_id}:${m.status}`).sort();
+}
 
 /**
  * The serialized provider Pulumi stores (`__provider`) for a package installed under node_modules:

@@ -12,7 +12,7 @@ export interface TestStack {
   prog: ProgramDir;
   /** Every result of this stack's commands, for the secret scans. */
   results: RunResult[];
-  up(program: Program<Pkg>, opts?: { refresh?: boolean; withPreview?: boolean }): Promise<RunResult>;
+  up(program: Program<Pkg>, opts?: { refresh?: boolean; withPreview?: boolean; allowFailure?: boolean }): Promise<RunResult>;
   destroy(): Promise<RunResult>;
   /** Both drift checks pass: `preview --refresh --expect-no-changes` and `refresh --preview-only --expect-no-changes`. */
   expectNoDrift(program: Program<Pkg>): Promise<void>;
