@@ -79,9 +79,12 @@ function isExecutable(file: string): boolean {
 }
 
 /** The Node.js language host processes a command started (a folder program runs under one; an
- *  inline program under none). */
+ *  inline program under none). A host's own children are node processes: one sampled between fork
+ *  and exec still shows the host's argv, and is not counted. */
 export function languageHosts(processes: ProcessSample[]): ProcessSample[] {
-  return processes.filter((p) => new RegExp(`(^|/)${LANGUAGE_HOST}(\\s|$)`).test(p.command));
+  const isHost = (p: ProcessSample) => new RegExp(`(^|/)${LANGUAGE_HOST}(\\s|$)`).test(p.command);
+  const hostPids = new Set(processes.filter(isHost).map((p) => p.pid));
+  return processes.filter((p) => isHost(p) && !hostPids.has(p.ppid));
 }
 
 /** The environment every command gets: offline, file backend, passphrase secrets. */
