@@ -19,7 +19,8 @@ import * as path from "node:path";
 import type { OpenStack } from "../dev/harness/openstack";
 import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, getMemberRaw, glanceRaw, setImageVisibility, setMemberStatusRaw } from "../dev/harness/images";
 import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
-import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { pulumiCli, PulumiStack, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { useProgram, writeInputs } from "./folder-program";
 import { peersCloudsFile, pulumiOpenStackEnv, pulumiOpenStackProgramDir, type OpenStackSdk, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
 import { hcl, TofuDir, tofuConfig, type TofuRun } from "./tofu";
 
@@ -129,22 +130,19 @@ export function tofuLine(r: TofuRun): string {
 const fromCli = (command: string, r: CliResult): Cmd => ({ command, exitCode: r.exitCode, line: pulumiLine(r), output: `${r.output}\n${r.message ?? ""}` });
 const fromTofu = (command: string, r: TofuRun): Cmd => ({ command, exitCode: r.code, line: tofuLine(r), output: `${r.stdout}\n${r.stderr}` });
 
-/** Ours: ImageMember / MemberAcceptance / AcceptShares, each naming its clouds.yaml entry with `cloud`. */
+/** The folder's own program (its index.js, from bench/programs/), run by the CLI's language host. */
+const program = {};
+
+/** Ours: ImageMember / MemberAcceptance / AcceptShares, each naming its clouds.yaml entry with `cloud`
+ *  (bench/programs/drift-ours.js, the declarations in inputs/<stack>.json). */
 function oursDriver(cloudsFile: string): Driver {
   return {
     tool: "ours",
     async stack(label, decls) {
       const prog: ProgramDir = await createProgramDir(projectPackage(), { label: `drift-${label}` });
+      useProgram(prog.dir, "drift-ours.js");
+      writeInputs(prog.dir, label, { decls });
       const eng = await PulumiStack.create<Pkg>({ programDir: prog, project: "drift", stack: label, env: { OS_CLIENT_CONFIG_FILE: cloudsFile, OS_CLOUD: undefined } });
-      const program: Program<Pkg> = (pkg) => {
-        for (const d of decls) {
-          if (d.kind === "share") new pkg.ImageMember("share", { imageId: d.imageId, memberId: d.memberId, cloud: d.cloud });
-          else if (d.kind === "accept") {
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any
-            new pkg.MemberAcceptance("accept", { imageId: d.imageId, status: d.status as any, ...(d.memberId ? { memberId: d.memberId } : {}), cloud: d.cloud });
-          } else new pkg.AcceptShares("trusted", { owners: [d.owner], nameMatch: `${d.prefix}*`, cloud: d.cloud });
-        }
-      };
       return {
         apply: async () => fromCli(APPLY_COMMANDS.ours, await eng.up(program, { allowFailure: true })),
         repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
@@ -157,36 +155,21 @@ function oursDriver(cloudsFile: string): Driver {
 }
 
 /** The bridged provider: @pulumi/openstack's ImageAccess / ImageAccessAccept, one explicit
- *  openstack.Provider per clouds.yaml entry (`cloud`). */
+ *  openstack.Provider per clouds.yaml entry (`cloud`) (bench/programs/drift-openstack.js, the
+ *  declarations in inputs/<stack>.json). */
 function bridgedDriver(cloudsFile: string, peer: PulumiOpenStackPeer): Driver {
   return {
     tool: "pulumi-openstack",
     async stack(label, decls) {
       const prog = pulumiOpenStackProgramDir(peer, `drift-${label}`);
+      useProgram(prog.dir, "drift-openstack.js");
+      writeInputs(prog.dir, label, { decls });
       const eng = await PulumiStack.create<OpenStackSdk>({
         programDir: prog,
         project: "drift",
         stack: label,
         env: { OS_CLIENT_CONFIG_FILE: cloudsFile, OS_CLOUD: undefined, ...pulumiOpenStackEnv(peer, pulumiCli().binDir) },
       });
-      const program: Program<OpenStackSdk> = async (openstack) => {
-        const providers = new Map<Entry, object>();
-        const provider = (cloud: Entry) => {
-          if (!providers.has(cloud)) providers.set(cloud, new openstack.Provider(cloud, { cloud }));
-          return providers.get(cloud)!;
-        };
-        for (const d of decls) {
-          if (d.kind === "share") new openstack.images.ImageAccess("share", { imageId: d.imageId, memberId: d.memberId }, { provider: provider(d.cloud) });
-          else if (d.kind === "accept") {
-            new openstack.images.ImageAccessAccept("accept", { imageId: d.imageId, status: d.status, ...(d.memberId ? { memberId: d.memberId } : {}) }, { provider: provider(d.cloud) });
-          } else {
-            // the composition a Pulumi user has: the image-ids data source, then one acceptance per id
-            const args = { owner: d.owner, memberStatus: "all", visibility: "shared", nameRegex: `^${d.prefix}` };
-            const found = await openstack.images.getImageIds(args, { provider: provider(d.cloud) });
-            for (const id of found.ids ?? []) new openstack.images.ImageAccessAccept(`trusted-${id}`, { imageId: id, status: "accepted" }, { provider: provider(d.cloud) });
-          }
-        }
-      };
       return {
         apply: async () => fromCli(APPLY_COMMANDS["pulumi-openstack"], await eng.up(program, { allowFailure: true })),
         repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
@@ -541,19 +524,9 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
         : `not built: ${peers["pulumi-openstack"].reason}`,
   };
   const rows: DriftRow[] = [];
-  // ours' programs run in this process (the inline-program server), and AcceptShares lists images
-  // there, when the program runs: it reads the clouds.yaml a user's program process would have
-  const savedEnv = { OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE, OS_CLOUD: process.env.OS_CLOUD };
-  process.env.OS_CLIENT_CONFIG_FILE = rig.cloudsFile;
-  delete process.env.OS_CLOUD;
-  try {
-    await runScenarios();
-  } finally {
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  // every program runs under the CLI's language host, with its stack's environment (the rig's
+  // clouds.yaml, no OS_CLOUD): nothing of this process's environment needs changing
+  await runScenarios();
   async function runScenarios(): Promise<void> {
     const scenarios = SCENARIOS.filter((s) => !options.only || options.only.includes(s.id));
     for (const scenario of scenarios) {

@@ -10,8 +10,8 @@
 // Per run, each method gets a fresh shared image and N fresh member ids (Glance does not check them
 // against Keystone), and goes create → refresh → delete:
 //   provider      a stack of N ImageMember resources (dev/harness/pulumi.ts: the real CLI, a file
-//                 backend, the package installed from its tarball), with --parallel = raw HTTP's
-//                 requests in flight:
+//                 backend, the package installed from its tarball; the program bench/programs/members.js
+//                 run by the CLI's Node.js language host), with --parallel = raw HTTP's requests in flight:
 //                   create   pulumi up --yes --skip-preview
 //                   refresh  pulumi refresh --yes --skip-preview --expect-no-changes
 //                   check    pulumi preview --refresh --expect-no-changes   (the drift check)
@@ -47,7 +47,8 @@ import { addCounts, CountingProxy, memberWindowMs, REQUEST_KINDS, totalRequests,
 import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
 import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
 import type { ProcessSample } from "../dev/harness/processes";
-import { pulumiCli, PulumiStack, type Program, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { languageHosts, pulumiCli, PulumiStack, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { programSource, useProgram, writeInputs } from "./folder-program";
 import { bridgedPlugins, type OpenStackSdk, peersCloudsFile, PULUMI_OPENSTACK_VERSION, pulumiOpenStackEnv, pulumiOpenStackProgramDir, tofuPlugins, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
 import { cpuSince, exitedChildrenCpuMs, watchCheckpoints, type CheckpointStats } from "./probe";
 import { rawCreate, rawDelete, rawGet } from "./raw";
@@ -132,8 +133,8 @@ export interface PhaseResult {
   /** The timed part, ms: provider, raw, openstacksdk = first member request → last member answer at
    *  the Glance proxy; noop (no requests) = the whole CLI command. */
   ms: number;
-  /** provider and noop: the whole CLI command (dev/harness/pulumi.ts: serving the program, the CLI from
-   *  start to exit), ms. openstacksdk: connect (import excluded, auth, version discovery), create only. */
+  /** provider and noop: the whole CLI command (dev/harness/pulumi.ts: the CLI from start to exit, its
+   *  language host running the program), ms. openstacksdk: connect (import excluded, auth, version discovery), create only. */
   commandMs?: number;
   /** raw and openstacksdk: the client's own loop time, ms. */
   loopMs?: number;
@@ -141,14 +142,17 @@ export interface PhaseResult {
   command?: string;
   /** Dynamic-provider plugin processes the command started. */
   pluginProcesses?: number;
+  /** CLI methods: Node.js language host processes (pulumi-language-nodejs) the command started. */
+  languageHosts?: number;
   /** Largest peak RSS (VmHWM) of the command's plugin processes, kB. */
   peakRssKb?: number;
   /** CPU time of the command's plugin processes (user + system), ms. */
   pluginCpuMs?: number;
-  /** CPU time of the CLI and its other children (exited children's CPU minus the plugins'), ms. */
+  /** CPU time of the CLI and its other children (exited children's CPU minus the plugins'): the
+   *  language host and the program among them, ms. */
   cliCpuMs?: number;
-  /** CPU time of this process during the phase, ms: the inline program, the proxies and the harness
-   *  (raw HTTP: the client and the proxies). */
+  /** CPU time of this process during the phase, ms: the proxies and the harness (raw HTTP: the
+   *  client and the proxies). */
   harnessCpuMs?: number;
   /** Steps of the resource type the command ran (create, refresh or delete steps). */
   steps?: number;
@@ -184,10 +188,10 @@ export interface Row {
   /** Median per kind over runs. */
   requests: Record<RequestKind | "failed", number>;
   peakRssMb?: number;
-  /** Medians, ms per member: the plugin processes' CPU, and this process's (inline program or raw client, plus the proxies). */
+  /** Medians, ms per member: the plugin processes' CPU, and this process's (the proxies, and the raw client). */
   pluginCpuMsPerMember?: number;
   harnessCpuMsPerMember?: number;
-  /** Median, ms per member: the CLI's CPU (its children but the plugins included). */
+  /** Median, ms per member: the CLI's CPU (its children but the plugins included: the language host and the program). */
   cliCpuMsPerMember?: number;
   /** The CLI command line (CLI methods). */
   command?: string;
@@ -271,7 +275,8 @@ export async function setupBench(cloud: Cloud): Promise<BenchSetup> {
     program = await createProgramDir(projectPackage(), {
       label: "bench",
       project: "bench",
-      files: { [NOOP_FILE]: fs.readFileSync(path.join(__dirname, NOOP_FILE), "utf8") },
+      // the folder's program (bench/programs/members.js; inputs per stack) and the no-op provider it loads
+      files: { "index.js": programSource("members.js"), [NOOP_FILE]: fs.readFileSync(path.join(__dirname, NOOP_FILE), "utf8") },
     });
   } catch (e) {
     await Promise.all([keystone.close(), glance.close()]);
@@ -390,6 +395,7 @@ async function cliPhase(
     commandMs,
     command: `${COMMANDS[op]} --parallel ${o.parallel}`,
     pluginProcesses: plugins.length,
+    languageHosts: languageHosts(result.processes).length,
     ...(rss.length ? { peakRssKb: Math.max(...rss) } : {}),
     ...(pluginCpu.length ? { pluginCpuMs } : {}),
     cliCpuMs: Math.max(0, childrenCpu - pluginCpuMs),
@@ -428,11 +434,11 @@ async function cliLifecycle(
   o: Required<BenchOptions>,
   s: CliStack,
   type: string,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  program: Program<any>,
   between: Partial<Record<Operation, () => Promise<void>>> = {},
 ): Promise<Record<Operation, PhaseResult>> {
   const phases = {} as Record<Operation, PhaseResult>;
+  // the folder's own program (its index.js), run by the CLI's language host
+  const program = {};
   const commands: Record<Operation, () => Promise<CliResult>> = {
     create: () => s.stack.up(program, { onStart }),
     refresh: () => s.stack.refresh({ expectNoChanges: true, onStart }),
@@ -448,11 +454,9 @@ async function cliLifecycle(
 
 async function runProvider(bench: BenchSetup, o: Required<BenchOptions>, run: number, imageId: string, members: string[]): Promise<MethodResult> {
   const s = await newStack(bench, o, `provider-${run}`);
-  const program: Program<Pkg> = (pkg) => {
-    members.forEach((memberId, i) => new pkg.ImageMember(`member-${i}`, { imageId, memberId, cloud: o.cloud }));
-  };
+  writeInputs(bench.program.dir, s.stack.stackName, { members: { imageId, memberIds: members, cloud: o.cloud } });
   try {
-    const phases = await cliLifecycle(bench, o, s, IMAGE_MEMBER, program, {
+    const phases = await cliLifecycle(bench, o, s, IMAGE_MEMBER, {
       create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up"),
       delete: () => expectMembers(bench, o.cloud, imageId, 0, "after pulumi destroy"),
     });
@@ -464,24 +468,23 @@ async function runProvider(bench: BenchSetup, o: Required<BenchOptions>, run: nu
 }
 
 async function runNoop(bench: BenchSetup, o: Required<BenchOptions>, run: number): Promise<MethodResult> {
-  const program: Program<Pkg> = (_pkg, ctx) => {
-    (ctx.require(`./${NOOP_FILE}`) as { declareNoops(pulumi: unknown, count: number): void }).declareNoops(ctx.pulumi, o.members);
-  };
   const s = await newStack(bench, o, `noop-${run}`);
+  writeInputs(bench.program.dir, s.stack.stackName, { noops: o.members });
   let phases: Record<Operation, PhaseResult>;
   try {
-    phases = await cliLifecycle(bench, o, s, NOOP, program);
+    phases = await cliLifecycle(bench, o, s, NOOP);
   } finally {
     fs.rmSync(s.stateDir, { recursive: true, force: true });
   }
   if (o.skipCheckpoints) return phases; // they ran so already
   // the same commands with the file backend writing the state once per command
   const skip = await newStack(bench, o, `noop-skip-${run}`, { PULUMI_SKIP_CHECKPOINTS: "true" });
+  writeInputs(bench.program.dir, skip.stack.stackName, { noops: o.members });
   try {
     const t = async (op: Operation, command: () => Promise<CliResult>) => {
       phases[op].skipCheckpointsMs = (await cliPhase(bench, skip, op, o, NOOP, command)).phase.commandMs;
     };
-    await t("create", () => skip.stack.up(program, { onStart }));
+    await t("create", () => skip.stack.up({}, { onStart }));
     await t("refresh", () => skip.stack.refresh({ expectNoChanges: true, onStart }));
     await t("delete", () => skip.stack.destroy({ onStart }));
   } finally {
@@ -508,6 +511,7 @@ async function runPulumiOpenStack(
 ): Promise<MethodResult> {
   const programDir = pulumiOpenStackProgramDir(peer, `bench-${run}`);
   const stateDir = fs.mkdtempSync(path.join(programDir.dir, ".state-"));
+  useProgram(programDir.dir, "openstack-members.js");
   try {
     const stack = await PulumiStack.create<OpenStackSdk>({
       programDir,
@@ -523,13 +527,9 @@ async function runPulumiOpenStack(
       },
     });
     const s: CliStack = { stack, stateDir, plugins: (r) => bridgedPlugins(r.processes), lenientRefresh: true };
-    const imageUrl = `${bench.glance.url}/v2/`;
-    const program: Program<OpenStackSdk> = (openstack) => {
-      // credentials from the clouds.yaml entry (OS_CLIENT_CONFIG_FILE), Glance through the counting proxy
-      const provider = new openstack.Provider(o.cloud, { cloud: o.cloud, endpointOverrides: { image: imageUrl } });
-      members.forEach((memberId, i) => new openstack.images.ImageAccess(`member-${i}`, { imageId, memberId }, { provider }));
-    };
-    const phases = await cliLifecycle(bench, o, s, IMAGE_ACCESS, program, {
+    // credentials from the clouds.yaml entry (OS_CLIENT_CONFIG_FILE), Glance through the counting proxy
+    writeInputs(programDir.dir, stack.stackName, { cloud: o.cloud, imageUrl: `${bench.glance.url}/v2/`, imageId, memberIds: members });
+    const phases = await cliLifecycle(bench, o, s, IMAGE_ACCESS, {
       create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up (ImageAccess)"),
       delete: () => expectMembers(bench, o.cloud, imageId, 0, "after pulumi destroy (ImageAccess)"),
     });
@@ -1041,7 +1041,7 @@ export function formatReport(results: BenchResults): string {
   }
   out.push(
     `Commands: ${OPERATIONS.map((op) => `${op} = ${meta.commands[op]}`).join("; ")} (each with --parallel ${meta.parallel}, a file backend). ` +
-      "\"whole\" = the command as the harness runs it (the program served from this process, the CLI from start to exit); " +
+      "\"whole\" = the command as the harness runs it (the CLI from start to exit, its language host running the program); " +
       "\"member requests at the proxy\" and the raw and openstacksdk rows = from the first member request's arrival at the Glance proxy to the last member answer. " +
       "thpt/raw = raw HTTP's window / this time, per run, median. Requests counted at the proxies " +
       "(openstacksdk's create includes its connect: token + version discovery). plugins = plugin processes the command started (most over runs); " +
@@ -1068,7 +1068,7 @@ export function formatReport(results: BenchResults): string {
           .map((r) => {
             const s = (perMember: number | undefined) => fmt(perMember === undefined ? undefined : (perMember * meta.members) / 1000, 2);
             const all = (r.cliCpuMsPerMember ?? 0) + (r.pluginCpuMsPerMember ?? 0) + (r.harnessCpuMsPerMember ?? 0);
-            return `${r.method} ${r.operation}: CLI ${s(r.cliCpuMsPerMember)} s + plugin ${s(r.pluginCpuMsPerMember)} s + program & proxies ${s(r.harnessCpuMsPerMember)} s (${fmt(all, 1)} ms per member)`;
+            return `${r.method} ${r.operation}: CLI, language host & program ${s(r.cliCpuMsPerMember)} s + plugin ${s(r.pluginCpuMsPerMember)} s + proxies & harness ${s(r.harnessCpuMsPerMember)} s (${fmt(all, 1)} ms per member)`;
           })
           .join("; ") +
         ".",

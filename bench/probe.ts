@@ -2,8 +2,8 @@
 //   - the checkpoints the file backend writes (it writes the whole stack file after each step: a
 //     temp file renamed over `<stack>.json`, after copying the previous one to `<stack>.json.bak`),
 //     counted with fs.watch (inotify) on the stack file's directory;
-//   - the CPU time of this process (the inline program, the proxies, the harness) and of its
-//     children that have exited (the CLI and what it waited for: plugins, the plugin script).
+//   - the CPU time of this process (the proxies, the harness) and of its children that have exited
+//     (the CLI and what it waited for: the language host and the program, plugins, the plugin script).
 import * as fs from "node:fs";
 import * as path from "node:path";
 

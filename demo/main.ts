@@ -1,7 +1,8 @@
 // npm run demo -- the project's main job, end to end, on this machine, with the real Pulumi CLI:
 //
-//   the Pulumi CLI: `pulumi version` (the one on PATH when new enough, else one built from Go
-//     modules by dev/pulumi-cli.sh, once per machine: the demo shows that build when it happens)
+//   the Pulumi CLI: `pulumi version` (the one on PATH when new enough, with its Node.js language host,
+//     else both built from Go modules by dev/pulumi-cli.sh, once per machine: the demo shows that
+//     build when it happens)
 //   → a real Keystone + Glance on 127.0.0.1 (dev/rig/openstack.sh, temporary state dir, free ports)
 //   → the producer project creates a shared image
 //   → examples/producer (`pulumi up`) shares it with the consumer project
@@ -13,8 +14,10 @@
 //
 // Each example is copied into a scratch directory with the package installed from its `npm pack`
 // tarball, as users get it; its stack lives in a local file backend inside that copy (no login, a
-// passphrase secrets provider), run through dev/harness/pulumi.ts. Every `pulumi` command the transcript
-// shows is the one that ran there, followed by what the CLI printed and its exit code.
+// passphrase secrets provider), run through dev/harness/pulumi.ts: a plain `pulumi up` there, the CLI
+// starting its Node.js language host (pulumi-language-nodejs) to run the example's index.ts. Every
+// `pulumi` command the transcript shows is the one that ran there, followed by what the CLI printed
+// and its exit code.
 //
 //   npm run demo                  exit code 0 when every step went as expected, 1 otherwise
 //   npm run demo -- --no-build    do not rebuild dist/ when provider/ or sdk/ is newer
@@ -29,7 +32,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../dev/harness/pulumi";
+import { languageHosts, PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../dev/harness/pulumi";
 import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
 import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../dev/harness/images";
 import { randomPassword, startOpenStack, type OpenStack } from "../dev/harness/openstack";
@@ -41,7 +44,8 @@ const LABEL = "golden"; // the examples' optional `name`: resources share-golden
 const STACK = "dev";
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
-/** The example folder's own program (Pulumi.yaml, package.json's main: index.ts). */
+/** The example folder's own program (Pulumi.yaml, package.json's main: index.ts), run by the CLI's
+ *  Node.js language host. */
 const PROGRAM = {};
 
 class DemoFailure extends Error {}
@@ -79,7 +83,7 @@ function expect(cond: unknown, what: string): asserts cond {
 type PulumiCommand = "up" | "up --refresh" | "preview --refresh --expect-no-changes" | "destroy";
 
 /** What dev/harness/pulumi.ts runs for each (plus `--stack`, `--non-interactive`, `--color never` and
- *  the address of the program it serves). */
+ *  `--event-log`). */
 const CLI: Record<PulumiCommand, string> = {
   up: "pulumi up --yes --skip-preview",
   "up --refresh": "pulumi up --refresh --yes --skip-preview",
@@ -113,6 +117,8 @@ async function pulumi(ex: Example, command: PulumiCommand, expectedExit: number)
   }
   // everything the command produced, the plugin's diagnostics included, is checked for secrets
   t.scan(result.output, `the output of \`${CLI[command]}\` in ${ex.example}`);
+  // the example ran as a user's `pulumi up` runs it: under the CLI's language host
+  expect(languageHosts(result.processes).length > 0, `\`${CLI[command]}\` in ${ex.example} started no pulumi-language-nodejs`);
   // as expected: the CLI's output without its progress lines; else all of it
   renderRun(t, result, result.exitCode !== expectedExit);
   if (result.exitCode !== expectedExit) {
@@ -221,7 +227,7 @@ function ensureBuilt(allowBuild: boolean): void {
  * are shown as they come. Returns the directory it printed.
  */
 function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
-  t.command("npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227, else v3.274.1 built from Go modules once per machine");
+  t.command("npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227 and has its language host, else v3.274.1 built from Go modules once per machine");
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [path.join(REPO, "dev", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -305,6 +311,7 @@ async function main(argv: string[]): Promise<void> {
       fromPath ? "the pulumi on PATH" : located.builtNow ? "built now from Go modules, cached outside the clone" : "built earlier from Go modules, cached outside the clone"
     })`,
   );
+  t.line(`  ${cli.languageHost}  (the Node.js language host: ${fromPath ? "the one the pulumi on PATH uses" : "built from github.com/pulumi/pulumi/sdk/v3 v3.68.0 with the CLI"})`);
   t.command("pulumi version");
   t.line(cli.version);
   expect(/^v3\.\d+\.\d+/.test(cli.version), `\`pulumi version\` printed ${JSON.stringify(cli.version)}, expected v3.x.y`);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The Pulumi CLI this project runs: the `pulumi` on PATH when it is new enough, else one built from
-# Go modules at a pinned version, once per machine, cached outside the clone.
+# The Pulumi CLI this project runs, with the Node.js language host that runs folder programs: the
+# `pulumi` and `pulumi-language-nodejs` on PATH when the `pulumi` is new enough, else both built from
+# Go modules at pinned versions, once per machine, cached outside the clone.
 #
-#   dev/pulumi-cli.sh bin            print the directory holding `pulumi` and
-#                                        `pulumi-resource-pulumi-nodejs` (builds first when needed)
-#   dev/pulumi-cli.sh run -- ARGS    run that `pulumi` with ARGS
+#   dev/pulumi-cli.sh bin            print the directory holding `pulumi` (builds first when needed);
+#                                        a built one also holds `pulumi-language-nodejs` and
+#                                        `pulumi-resource-pulumi-nodejs`, PATH's may have them elsewhere
+#   dev/pulumi-cli.sh run -- ARGS    run that `pulumi` with ARGS (that directory first on PATH)
 #
 # Environment:
 #   PULUMI_IMAGE_MEMBERS_CACHE   cache root (default ${XDG_CACHE_HOME:-~/.cache}/pulumi-image-members)
@@ -14,20 +16,26 @@
 # replace directives; a throwaway module requires pkg and sdk at one version and repeats the
 # replaces that do not point at local paths. The version ldflag is what `pulumi version` prints.
 #
-# The Node.js language host (module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3)
-# has no tags, only pseudo-versions; the module proxy reached here answers 403 for its version list
-# and for commit queries, so it is not built. Programs run through the Automation API's inline
-# programs, whose language runtime is served by @pulumi/pulumi inside the calling process.
+# The language host: from v3.69 on, package nodejs/cmd/pulumi-language-nodejs lives in its own module
+# (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3), which has no tags, only
+# pseudo-versions, and the module proxy reached here answers 403 for its version list and commits.
+# v3.68.0 is the last sdk/v3 release holding the package; it is built from there, in a second
+# throwaway module that repeats sdk v3.68.0's replaces. The CLI talks to it over the language-runtime
+# protocol (it asks newer calls first and falls back when the host does not know them), and it runs
+# the program with the project's own @pulumi/pulumi (`@pulumi/pulumi/cmd/run`), as every host does.
 set -euo pipefail
 
 CLI_VERSION=v3.274.1
+LANGHOST_VERSION=v3.68.0 # the last github.com/pulumi/pulumi/sdk/v3 holding nodejs/cmd/pulumi-language-nodejs
+LANGHOST_PKG=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 MIN_PATH_VERSION=3.227.0 # where `--expect-no-changes` exits 7
 CLIPBOARD_REPLACE=github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
 NEED_FREE_MB=4096
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GB_PREFIX=pulumi-cli
-# say, stage, version_ge, cache_base, go_version, go_build_env, cached_build
+# say, stage, version_ge, cache_base, go_version, go_build_env, cached_build, gomod_go,
+# gomod_godebug_flags, gomod_replaces, replace_flags
 # shellcheck source=go-build.sh
 . "$repo/dev/go-build.sh"
 
@@ -49,6 +57,8 @@ path_cli_dir() {
   [ -n "$v" ] && version_ge "${v%%-*}" "$MIN_PATH_VERSION" || return 1
   p=$(dirname "$(readlink -f "$p")")
   [ -x "$p/pulumi-resource-pulumi-nodejs" ] || command -v pulumi-resource-pulumi-nodejs >/dev/null || return 1
+  # the CLI looks for its language host beside itself, then on PATH
+  [ -x "$p/pulumi-language-nodejs" ] || command -v pulumi-language-nodejs >/dev/null || return 1
   echo "$p"
 }
 
@@ -56,8 +66,8 @@ cache_root() {
   echo "$(cache_base)/pulumi-cli"
 }
 
-build_into() { # $1: empty directory that receives bin/
-  local out=$1 w="$1/work"
+build_cli_into() { # $1: directory that receives bin/pulumi
+  local out=$1 w="$1/work-cli"
   go_build_env
   mkdir -p "$w" "$out/bin"
   cd "$w"
@@ -87,16 +97,49 @@ build_into() { # $1: empty directory that receives bin/
   [ "$("$out/bin/pulumi" version)" = "$CLI_VERSION" ] || { say "the built pulumi does not report $CLI_VERSION"; exit 1; }
 }
 
-build_with_plugin() { # $1: empty directory that receives bin/; $2: where it will be moved
-  say "no Pulumi CLI >= $MIN_PATH_VERSION on PATH: building $CLI_VERSION from Go modules into $2 (once per machine)"
-  ( build_into "$1" )
+# The Node.js language host, from sdk/v3 at LANGHOST_VERSION (see the header).
+build_langhost_into() { # $1: directory that receives bin/pulumi-language-nodejs
+  local out=$1 w="$1/work-langhost"
+  go_build_env
+  mkdir -p "$w" "$out/bin"
+  cd "$w"
+  go mod init localbuild/pulumi-language-nodejs >/dev/null 2>&1
+  stage "resolving github.com/pulumi/pulumi/sdk/v3@$LANGHOST_VERSION (pulumi-language-nodejs) through $(go env GOPROXY)"
+  local sdkmod
+  sdkmod=$(go mod download -json "github.com/pulumi/pulumi/sdk/v3@$LANGHOST_VERSION" | sed -n 's/^\s*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$sdkmod" ] || { say "the module proxy did not serve github.com/pulumi/pulumi/sdk/v3@$LANGHOST_VERSION"; exit 1; }
+  # the main module's language version and settings as sdk's own go.mod has them, and its replaces
+  # (at v3.68.0: golang.org/x/text pinned to v0.3.6), which a dependency's go.mod does not carry over
+  local edits flags=()
+  edits=$(gomod_godebug_flags "$sdkmod"; gomod_replaces "$sdkmod" | replace_flags 2>&1) ||
+    { say "sdk/v3@$LANGHOST_VERSION's go.mod has replaces by local paths this build cannot follow: $(grep '^local: ' <<<"$edits")"; exit 1; }
+  [ -z "$edits" ] || mapfile -t flags <<<"$edits"
+  go mod edit -go="$(gomod_go "$sdkmod")" "${flags[@]}"
+  go get "$LANGHOST_PKG@$LANGHOST_VERSION" 2>&1 | grep -vE '^go: (downloading|added|upgraded) ' >&2 || true
+  local got
+  got=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
+  [ "$got" = "$LANGHOST_VERSION" ] || { say "module graph moved sdk to $got (wanted $LANGHOST_VERSION)"; exit 1; }
+  stage "compiling pulumi-language-nodejs $LANGHOST_VERSION with $(go env GOVERSION)"
+  go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" \
+    -o "$out/bin/pulumi-language-nodejs" "$LANGHOST_PKG"
+  cd "$out"
+  rm -rf "$w"
+  # it starts: its flag set (the CLI passes only the engine's address; -typescript is its TypeScript switch)
+  "$out/bin/pulumi-language-nodejs" -help 2>&1 | grep -q -- '-typescript' || { say "the built pulumi-language-nodejs does not start"; exit 1; }
+}
+
+build_all() { # $1: empty directory that receives bin/; $2: where it will be moved
+  say "no Pulumi CLI >= $MIN_PATH_VERSION with pulumi-language-nodejs on PATH: building pulumi $CLI_VERSION and pulumi-language-nodejs $LANGHOST_VERSION from Go modules into $2 (once per machine)"
+  ( build_cli_into "$1" )
+  ( build_langhost_into "$1" )
   cp "$(plugin_script)" "$1/bin/pulumi-resource-pulumi-nodejs"
   chmod 0755 "$1/bin/pulumi-resource-pulumi-nodejs"
 }
 
 built_cli_dir() {
   local final
-  final=$(cached_build "$(cache_root)" "$CLI_VERSION-nolanghost-$(go_version)" bin/pulumi "the CLI" "$NEED_FREE_MB" build_with_plugin)
+  final=$(cached_build "$(cache_root)" "$CLI_VERSION-langhost-$LANGHOST_VERSION-$(go_version)" bin/pulumi "the CLI" "$NEED_FREE_MB" build_all)
   echo "$final/bin"
 }
 

@@ -4,6 +4,8 @@ import * as fs from "node:fs";
 
 export interface ProcessSample {
   pid: number;
+  /** The process it was found under. */
+  ppid: number;
   /** argv joined by spaces. */
   command: string;
   /** Peak resident set (VmHWM), kB, at the last sample. */
@@ -74,10 +76,10 @@ export class ProcessWatcher {
   }
 
   sample(): void {
-    const stack = children(this.root);
+    const stack = children(this.root).map((pid) => [pid, this.root]);
     while (stack.length) {
-      const pid = stack.pop()!;
-      stack.push(...children(pid));
+      const [pid, ppid] = stack.pop()!;
+      stack.push(...children(pid).map((c) => [c, pid]));
       const known = this.seen.get(pid);
       const peak = procStatusKb(pid, "VmHWM");
       // read every time: a child seen between fork and exec still shows its parent's argv (the CLI's,
@@ -89,7 +91,7 @@ export class ProcessWatcher {
         if (cpu !== undefined) known.cpuMs = cpu;
         if (command !== undefined) known.command = command;
       } else if (command !== undefined) {
-        this.seen.set(pid, { pid, command, peakRssKb: peak });
+        this.seen.set(pid, { pid, ppid, command, peakRssKb: peak });
       }
     }
   }

@@ -2,16 +2,22 @@
 // backend inside the program directory, a passphrase secrets provider, no update checks and no
 // plugin downloads.
 //
-// Programs are the Automation API's inline programs: the CLI runs `pulumi up --client=<addr>` and
-// the language runtime is @pulumi/pulumi's own, served from this process (the Node.js language host
-// `pulumi-language-nodejs` cannot be built here: the module proxy refuses it). The Automation API
-// and the program's package are loaded from the program directory, so program, package and SDK are
-// the copies a user's install has, and the provider the package hands to `dynamic.Resource` is
-// serialized from node_modules as in a user's program.
+// Two kinds of program:
+// - the project folder's own program (`{}`: examples, the root Pulumi.yaml, the demo, the
+//   benchmark's stacks): a plain `pulumi up/preview/refresh/destroy` in the folder, as a user runs
+//   it. The CLI starts the Node.js language host `pulumi-language-nodejs` (the one dev/pulumi-cli.sh
+//   provides, first on PATH), which runs Pulumi.yaml's `main` with the folder's @pulumi/pulumi.
+// - a function (tests that close over what they create at run time): an Automation-API-style inline
+//   program. The CLI runs `pulumi ... --client=<addr>` and the language runtime is @pulumi/pulumi's
+//   own inline-program server, in this process. The Automation API and the program's package are
+//   loaded from the program directory, so program, package and SDK are the copies a user's install
+//   has, and the provider the package hands to `dynamic.Resource` is serialized from node_modules
+//   as in a user's program.
 //
 //   const prog = await createProgramDir(projectPackage(), { label: "producer" });
 //   const stack = await PulumiStack.create<typeof import("pulumi-image-members")>({ programDir: prog, config });
 //   await stack.up((pkg) => { new pkg.ImageMember("m", { imageId, memberId }); });
+//   await stack.up({}); // the folder's own program, through pulumi-language-nodejs
 //   await stack.preview(program, { refresh: true, expectNoChanges: true }); // throws PulumiRunError (exit 7) on drift
 //   await stack.refresh({ previewOnly: true, expectNoChanges: true });
 //   await stack.destroy(); await stack.remove();
@@ -20,7 +26,6 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { type ProcessSample, ProcessWatcher } from "./processes";
 import { REPO_ROOT, type ProgramDir } from "./programs";
 
@@ -30,10 +35,13 @@ type Pulumi = typeof import("@pulumi/pulumi");
 // --- the CLI -------------------------------------------------------------------------------------
 
 export interface PulumiCli {
-  /** Directory holding `pulumi` and `pulumi-resource-pulumi-nodejs`. */
+  /** Directory holding `pulumi` (and, when built here, `pulumi-resource-pulumi-nodejs` and
+   *  `pulumi-language-nodejs`; a `pulumi` from PATH may have them elsewhere on PATH). */
   binDir: string;
   /** What `pulumi version` prints, e.g. `v3.274.1`. */
   version: string;
+  /** The `pulumi-language-nodejs` the CLI starts for a folder program: beside `pulumi`, else PATH's. */
+  languageHost: string;
 }
 
 let cli: PulumiCli | undefined;
@@ -49,9 +57,34 @@ export function pulumiCli(): PulumiCli {
       encoding: "utf8",
       env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
     }).trim();
-    cli = { binDir, version };
+    const languageHost = [binDir, ...(process.env.PATH ?? "").split(path.delimiter)]
+      .filter(Boolean)
+      .map((d) => path.join(d, LANGUAGE_HOST))
+      .find((f) => isExecutable(f));
+    if (!languageHost) throw new Error(`no ${LANGUAGE_HOST} beside ${binDir}/pulumi or on PATH (dev/pulumi-cli.sh bin should not have chosen it)`);
+    cli = { binDir, version, languageHost };
   }
   return cli;
+}
+
+const LANGUAGE_HOST = "pulumi-language-nodejs";
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The Node.js language host processes a command started (a folder program runs under one; an
+ *  inline program under none). A host's own children are node processes: one sampled between fork
+ *  and exec still shows the host's argv, and is not counted. */
+export function languageHosts(processes: ProcessSample[]): ProcessSample[] {
+  const isHost = (p: ProcessSample) => new RegExp(`(^|/)${LANGUAGE_HOST}(\\s|$)`).test(p.command);
+  const hostPids = new Set(processes.filter(isHost).map((p) => p.pid));
+  return processes.filter((p) => isHost(p) && !hostPids.has(p.ppid));
 }
 
 /** The environment every command gets: offline, file backend, passphrase secrets. */
@@ -141,12 +174,10 @@ export interface ProgramContext {
 /** A program as a function of the package under test, loaded from the program directory (an
  *  inline program of this process). Its return value is the stack outputs. */
 export type ProgramFunction<P> = (pkg: P, ctx: ProgramContext) => unknown;
-/** The project folder's own program, run in a child process by @pulumi/pulumi's own loader
- *  (program-host.js). `main`: a path relative to the folder; default: Pulumi.yaml's `main`, else
- *  package.json's entry point, as the language host does. */
-export interface ProgramFile {
-  main?: string;
-}
+/** The project folder's own program (`{}`), run by a plain `pulumi up` in the folder: the CLI's
+ *  Node.js language host runs Pulumi.yaml's `main`, else package.json's entry point (`index.js`, or
+ *  `index.ts` through ts-node with the folder's tsconfig.json). */
+export type ProgramFile = Record<string, never>;
 export type Program<P> = ProgramFunction<P> | ProgramFile;
 
 /** A project folder: a program directory made by programs.ts, or any folder with the package
@@ -160,7 +191,8 @@ export interface StackOptions {
   project?: string;
   stack?: string;
   config?: StackConfig;
-  /** Environment of every command (the CLI passes it on to the plugin). */
+  /** Environment of every command (the CLI passes it on to the language host, the program and the
+   *  plugin); a value `undefined` removes the variable. */
   env?: Record<string, string | undefined>;
   /** `--parallel` (the CLI's default when unset). */
   parallel?: number;
@@ -215,7 +247,10 @@ export class PulumiStack<P = any> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^PULUMI_/.test(k)) env[k] = v;
     Object.assign(env, offlineEnv(backendDir, home), { PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` });
-    for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
     const self = new PulumiStack<P>(opts.programDir, project, stackName, backendDir, env, req("@pulumi/pulumi"), req(opts.programDir.packageName), opts.parallel);
     await self.cli(["stack", "init", stackName, "--secrets-provider", "passphrase"]);
     for (const [key, value] of Object.entries(opts.config ?? {})) await self.setConfig(key, value);
@@ -314,22 +349,19 @@ export class PulumiStack<P = any> {
     const started = Date.now();
     const eventLog = path.join(this.backendDir, `.events-${process.pid}-${++eventCounter}.jsonl`);
     const program = this.lastProgram;
-    const served =
-      typeof program === "function"
-        ? await serveProgram(this.programDir.dir, this.inline(program))
-        : await serveProgramFile(this.programDir.dir, program.main ?? projectMain(this.programDir.dir), this.env);
-    const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", `--client=${served.address}`, "--event-log", eventLog];
+    // a folder program: the CLI starts the language host itself; an inline one: served from here
+    const served = typeof program === "function" ? await serveProgram(this.programDir.dir, this.inline(program)) : undefined;
+    const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", ...(served ? [`--client=${served.address}`] : []), "--event-log", eventLog];
     if (this.parallel) full.push("--parallel", String(this.parallel));
     let r: CliExit | undefined;
     try {
       r = await spawnCli(this.env, this.programDir.dir, full, undefined, opts.onStart);
     } finally {
-      await served.close(!r || r.code !== 0);
+      await served?.close(!r || r.code !== 0);
     }
     const events = readEvents(eventLog);
     fs.rmSync(eventLog, { force: true });
     const result = resultOf(command, dryRun, r, events, Date.now() - started);
-    result.output += served.output();
     if (command === "up" && result.ok) result.outputs = this.stackOutputs();
     if (!result.ok && !opts.allowFailure) throw new PulumiRunError(result);
     return result;
@@ -359,8 +391,6 @@ const flag = (on: boolean | undefined, name: string): string[] => (on ? [name] :
 interface ServedProgram {
   address: string;
   close(hasError: boolean): Promise<void>;
-  /** What the program printed (a program file's child process). */
-  output(): string;
 }
 
 async function serveProgram(dir: string, program: () => Promise<unknown>): Promise<ServedProgram> {
@@ -399,43 +429,6 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
       language.onPulumiExit(hasError);
       server.forceShutdown();
     },
-    output: () => "",
-  };
-}
-
-/** Pulumi.yaml's `main` (what the language host runs), else `.` (package.json's entry point). */
-function projectMain(dir: string): string {
-  const file = path.join(dir, "Pulumi.yaml");
-  const main = fs.existsSync(file) ? (parseYaml(fs.readFileSync(file, "utf8")) as { main?: unknown } | null)?.main : undefined;
-  return typeof main === "string" && main ? main : ".";
-}
-
-/** Serves the project folder's own program from a child process (program-host.js). */
-async function serveProgramFile(dir: string, main: string, env: Record<string, string>): Promise<ServedProgram> {
-  const child = spawn(process.execPath, [path.join(__dirname, "program-host.js"), dir, main], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
-  let printed = "";
-  child.stderr.on("data", (d) => (printed += d));
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /^address (\S+)\n/m.exec(out);
-      if (m) resolve(m[1]);
-      else return;
-      printed += out.replace(m[0], "");
-      child.stdout.removeAllListeners("data");
-      child.stdout.on("data", (more) => (printed += more));
-    });
-    child.on("close", (code) => reject(new Error(`program-host.js exited with ${code} before serving:\n${printed}${out}`)));
-  });
-  return {
-    address,
-    close: async (hasError) => {
-      child.stdin.end(hasError ? "failed" : "ok");
-      await exited;
-    },
-    output: () => printed,
   };
 }
 

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, WORK_DIR } from "../../dev/harness/programs";
-import { pulumiCli } from "../../dev/harness/pulumi";
+import { type ProcessSample, ProcessWatcher } from "../../dev/harness/processes";
+import { languageHosts, pulumiCli } from "../../dev/harness/pulumi";
 import { requireLocalInstance, testCloud } from "../support/cloud";
 import { randomPassword } from "../../dev/harness/openstack";
 
@@ -15,6 +16,8 @@ interface Finished {
   code: number | null;
   out: string;
   ms: number;
+  /** Every process the demo started (read from /proc while it ran). */
+  processes: ProcessSample[];
 }
 
 /** `npm run demo -- <args>` from the repository, as a user types it (dist/ was built by `npm test`). */
@@ -28,11 +31,15 @@ function npmRunDemo(args: string[], env: Record<string, string | undefined> = {}
       env: childEnv as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const watcher = child.pid ? new ProcessWatcher(child.pid) : undefined;
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, ms: Date.now() - started }));
+    child.on("close", (code) => {
+      watcher?.stop();
+      resolve({ code, out, ms: Date.now() - started, processes: watcher?.processes() ?? [] });
+    });
   });
 }
 
@@ -103,6 +110,16 @@ describe("npm run demo", () => {
     expect(first).toMatch(/\((the pulumi on PATH|built (now|earlier) from Go modules, cached outside the clone)\)$/m);
     expect(first).toContain(`$ pulumi version\n${cli.version}\n`);
     expect(cli.version).toMatch(/^v3\.\d+\.\d+/);
+    expect(first).toContain(`  ${cli.languageHost}  (the Node.js language host: `);
+
+    // every pulumi up / preview / destroy ran the example's program under that language host, as a
+    // user's does: at least one host per command, none given a program served elsewhere (--client)
+    const runs = out.split("\n").filter((l) => /^examples\/\w+ \$ pulumi (up|preview|refresh|destroy)\b/.test(l));
+    expect(runs.length).toBeGreaterThanOrEqual(6);
+    const hosts = languageHosts(r.processes);
+    expect(hosts.length, r.processes.map((p) => p.command).join("\n")).toBeGreaterThanOrEqual(runs.length);
+    for (const h of hosts) expect(h.command.split(" ")[0]).toBe(cli.languageHost);
+    expect(r.processes.filter((p) => /^\S*pulumi .*--client[= ]/.test(p.command))).toEqual([]);
 
     // the producer shares: its config as typed, then the CLI's own display of `pulumi up`
     const share = section(out, /^=== 5\. Producer stack/);

@@ -1,20 +1,28 @@
 // examples/producer, examples/consumer and examples/from-config as users run them, through the real
 // Pulumi CLI: the package installed from its tarball into a copy of each example, `pulumi stack
-// init`, `pulumi config set [--path]`, `pulumi up` (the folder's index.ts, loaded by @pulumi/pulumi's
-// own program loader with ts-node: dev/harness/program-host.js), against the suite's OpenStack.
+// init`, `pulumi config set [--path]`, `pulumi up` (the folder's index.ts, run by the CLI's Node.js
+// language host pulumi-language-nodejs with the folder's @pulumi/pulumi and ts-node), against the
+// suite's OpenStack.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import { languageHosts, pulumiCli, PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
 const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
-/** The folder's own program (Pulumi.yaml, package.json's main). */
+/** The folder's own program (Pulumi.yaml, package.json's main), run by the CLI's language host. */
 const program = {};
+
+/** The command ran the folder's program under the language host dev/pulumi-cli.sh provides. */
+function ranUnderLanguageHost(r: RunResult): void {
+  const hosts = languageHosts(r.processes);
+  expect(hosts.length, `no pulumi-language-nodejs among: ${r.processes.map((p) => p.command).join("; ")}`).toBeGreaterThanOrEqual(1);
+  for (const h of hosts) expect(h.command.split(" ")[0]).toBe(pulumiCli().languageHost);
+}
 
 function projectOf(example: string): string {
   return (parseYaml(fs.readFileSync(path.join(REPO_ROOT, "examples", example, "Pulumi.yaml"), "utf8")) as { name: string }).name;
@@ -74,6 +82,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
 
   it("the producer shares, the consumer accepts and sees the image; both drift checks pass; destroy undoes both", async () => {
     const up1 = await producer.up(program);
+    ranUnderLanguageHost(up1);
     expect(changed(up1)).toEqual([
       `create pulumi:pulumi:Stack ${producer.project}-dev`,
       `create image-members:index:ImageShare share-${image}`,
@@ -83,6 +92,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     expect(await memberStatus(cloud, "producer", image)).toBe("pending");
 
     const up2 = await consumer.up(program);
+    ranUnderLanguageHost(up2);
     expect(changed(up2)).toEqual([`create pulumi:pulumi:Stack ${consumer.project}-dev`, `create ${ACCEPTANCE} accept-golden`]);
     expect(up2.outputs).toEqual({ accepted: [image], statuses: { [image]: "accepted" } });
     expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).toContain(image);
@@ -90,6 +100,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     for (const eng of [producer, consumer]) {
       const check = await eng.preview(program, { refresh: true, expectNoChanges: true });
       expect(check.exitCode).toBe(0);
+      ranUnderLanguageHost(check);
       expect(changed(check)).toEqual([]);
       await eng.refresh({ previewOnly: true, expectNoChanges: true });
     }
@@ -169,6 +180,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     const c = consumer.project;
     const missing = await (await stackIn(producerDir, p, "empty", {})).preview(program, { allowFailure: true });
     expect(missing.exitCode).toBe(1);
+    ranUnderLanguageHost(missing);
     expect(missing.message).toContain(`Missing required configuration variable '${p}:shares'`);
 
     const bad = await (await stackIn(consumerDir, c, "bad", { [`${c}:images[0].image`]: "typo" })).preview(program, { allowFailure: true });

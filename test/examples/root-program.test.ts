@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
+import { languageHosts, pulumiCli, PulumiStack, type RunResult } from "../../dev/harness/pulumi";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
@@ -21,6 +21,16 @@ interface ProjectFile {
   runtime: { name: string } | string;
 }
 const rootProject = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as ProjectFile;
+
+/** The folder's own program, run by the CLI's language host. */
+const program = {};
+
+/** The command ran the folder's program under the language host dev/pulumi-cli.sh provides. */
+function ranUnderLanguageHost(r: RunResult): void {
+  const hosts = languageHosts(r.processes);
+  expect(hosts.length, `no pulumi-language-nodejs among: ${r.processes.map((p) => p.command).join("; ")}`).toBeGreaterThanOrEqual(1);
+  for (const h of hosts) expect(h.command.split(" ")[0]).toBe(pulumiCli().languageHost);
+}
 
 /** Steps that change something, as `op type name` (providers and refreshes left out). */
 function changed(r: RunResult): string[] {
@@ -54,10 +64,12 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     if (image) await deleteImage(cloud.cloudsFile, "producer", image);
   });
 
-  it("Pulumi.yaml is a nodejs project whose main is examples/from-config", () => {
+  it("Pulumi.yaml is a nodejs project whose main is examples/from-config/index.ts", () => {
     expect(rootProject.name).toBe("image-members");
     expect(typeof rootProject.runtime === "string" ? rootProject.runtime : rootProject.runtime.name).toBe("nodejs");
-    expect(path.resolve(REPO_ROOT, rootProject.main ?? ".")).toBe(path.join(REPO_ROOT, "examples", "from-config"));
+    // a file: with the folder as main, the language host would run the nearest package.json's entry
+    // point, this repository's library, and the stack would declare nothing
+    expect(path.resolve(REPO_ROOT, rootProject.main ?? ".")).toBe(path.join(REPO_ROOT, "examples", "from-config", "index.ts"));
     // what `npm ci` (prepare) sets up so that the program and the plugin can require the package from
     // the repository (dev/link-self.js says why nothing else finds it there)
     expect(fs.realpathSync(path.join(REPO_ROOT, "node_modules", "pulumi-image-members"))).toBe(fs.realpathSync(REPO_ROOT));
@@ -65,7 +77,6 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
 
   it("runs at the repository root: a producer stack shares, a consumer stack accepts, both check clean, destroy", async () => {
     // `pulumi up` in the repository: Pulumi.yaml's main
-    const program = {};
     const common = {
       programDir: { dir: REPO_ROOT, packageName: "pulumi-image-members" },
       stateDir,
@@ -89,6 +100,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     stacks.push(producer, consumer);
 
     const up1 = await producer.up(program);
+    ranUnderLanguageHost(up1);
     expect(changed(up1)).toEqual([
       "create pulumi:pulumi:Stack image-members-producer",
       `create image-members:index:ImageShare share-${image}`,
@@ -101,7 +113,9 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).toContain(image);
 
     for (const eng of [producer, consumer]) {
-      expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+      const check = await eng.preview(program, { refresh: true, expectNoChanges: true });
+      expect(check.exitCode).toBe(0);
+      ranUnderLanguageHost(check);
     }
     expect((await consumer.destroy()).summary).toEqual({ delete: 2 });
     expect((await producer.destroy()).summary).toEqual({ delete: 3 });
@@ -132,8 +146,8 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
         },
       });
       stacks.push(eng);
-      const program = {};
       const up = await eng.up(program);
+      ranUnderLanguageHost(up);
       expect(changed(up)).toEqual([
         "create pulumi:pulumi:Stack image-members-accept-from",
         "create image-members:index:AcceptShares accept-from",
