@@ -54,8 +54,8 @@ const answers = (images ?? []).map((image) => new MemberAcceptance(`accept-${ima
   waitForShareSeconds,
 }));
 
-// Every image the trusted owners share (that matches nameMatch and carries the tags), accepted as
-// `accept-from-<imageId>`: a new share is a pending create until the next `pulumi up`.
+// Every image the trusted owners share (that matches nameMatch and carries the tags), accepted by one
+// resource: a new share is a change the drift check reports until the next `pulumi up` accepts it.
 const discovered = acceptFrom
   ? new AcceptShares("accept-from", { owners: acceptFrom.owners, nameMatch: acceptFrom.nameMatch, tags: acceptFrom.tags, cloud }).imageIds
   : pulumi.output([] as string[]);

@@ -62,7 +62,7 @@ const named = Object.fromEntries(accepts.map((a) => {
   return [a.imageId, acceptance.status];
 }));
 
-// Whatever the trusted owners share with this project, accepted as `accept-from-<imageId>`.
+// Whatever the trusted owners share with this project, accepted by one resource, `accept-from`.
 const discovered = acceptFrom
   ? new AcceptShares("accept-from", {
     owners: acceptFrom.owners, nameMatch: acceptFrom.nameMatch, tags: acceptFrom.tags, cloud: acceptFrom.cloud ?? cloud,

@@ -12,7 +12,7 @@ import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "..
 import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
-const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
+const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
 /** The folder's own program (Pulumi.yaml, package.json's main), run by the CLI's language host. */
 const program = {};
@@ -85,8 +85,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     ranUnderLanguageHost(up1);
     expect(changed(up1)).toEqual([
       `create pulumi:pulumi:Stack ${producer.project}-dev`,
-      `create image-members:index:ImageShare share-${image}`,
-      `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+      `create ${SHARE} share-${image}`,
     ]);
     expect(up1.outputs).toEqual({ sharedWith: { [image]: [cloud.projects.consumer] } });
     expect(await memberStatus(cloud, "producer", image)).toBe("pending");
@@ -114,7 +113,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     expect(await memberStatus(cloud, "producer", image)).toBe("rejected");
     expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).not.toContain(image);
     const down1 = await producer.destroy();
-    expect(down1.summary).toEqual({ delete: 3 });
+    expect(down1.summary).toEqual({ delete: 2 });
     expect(await memberStatus(cloud, "producer", image)).toBeUndefined();
     expect(producer.readState().resources).toEqual([]);
     expect(consumer.readState().resources).toEqual([]);
@@ -160,15 +159,14 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
       const ids = [a, b].sort();
       expect(changed(up).sort()).toEqual([
         `create pulumi:pulumi:Stack ${c}-by-owner`,
-        "create image-members:index:AcceptShares accept-from",
-        ...ids.map((id) => `create ${ACCEPTANCE} accept-from-${id}`),
+        "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
       ].sort());
       expect(up.outputs).toEqual({ accepted: ids, statuses: { [a]: "accepted", [b]: "accepted" } });
       expect([await status("producer", a), await status("producer", b), await status("producer", other), await status("outsider", outsiders)])
         .toEqual(["accepted", "accepted", "pending", "pending"]);
       expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
       await eng.refresh({ previewOnly: true, expectNoChanges: true });
-      expect((await eng.destroy()).summary).toEqual({ delete: 4 });
+      expect((await eng.destroy()).summary).toEqual({ delete: 2 });
       expect([await status("producer", a), await status("producer", b)]).toEqual(["rejected", "rejected"]);
     } finally {
       for (const [entry, id] of [["producer", a], ["producer", b], ["producer", other], ["outsider", outsiders]] as const) await deleteImage(cloud.cloudsFile, entry, id);
@@ -237,11 +235,11 @@ describe("examples/from-config through the Pulumi CLI, as a project of its own",
       },
     });
     const up = await eng.up(program);
+    ranUnderLanguageHost(up);
     expect(changed(up).sort()).toEqual(
       [
         `create pulumi:pulumi:Stack ${project}-dev`,
-        `create image-members:index:ImageShare share-${image}`,
-        `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+        `create ${SHARE} share-${image}`,
         `create ${ACCEPTANCE} accept-${image}`,
       ].sort(),
     );
@@ -255,7 +253,7 @@ describe("examples/from-config through the Pulumi CLI, as a project of its own",
     expect(nothing.exitCode).toBe(1);
     expect(nothing.message).toContain("nothing to do: set image-members:shares");
 
-    expect((await eng.destroy()).summary).toEqual({ delete: 4 });
+    expect((await eng.destroy()).summary).toEqual({ delete: 3 });
     expect(await memberStatus(cloud, "producer", image)).toBeUndefined();
   }, 300_000);
 });

@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
 
-const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
+const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
 
 interface ProjectFile {
@@ -103,8 +103,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     ranUnderLanguageHost(up1);
     expect(changed(up1)).toEqual([
       "create pulumi:pulumi:Stack image-members-producer",
-      `create image-members:index:ImageShare share-${image}`,
-      `create ${MEMBER} share-${image}-${cloud.projects.consumer}`,
+      `create ${SHARE} share-${image}`,
     ]);
     expect(up1.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: {} });
     const up2 = await consumer.up(program);
@@ -118,7 +117,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       ranUnderLanguageHost(check);
     }
     expect((await consumer.destroy()).summary).toEqual({ delete: 2 });
-    expect((await producer.destroy()).summary).toEqual({ delete: 3 });
+    expect((await producer.destroy()).summary).toEqual({ delete: 2 });
     expect(await memberStatus(cloud, image)).toBeUndefined();
   }, 300_000);
 
@@ -150,8 +149,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       ranUnderLanguageHost(up);
       expect(changed(up)).toEqual([
         "create pulumi:pulumi:Stack image-members-accept-from",
-        "create image-members:index:AcceptShares accept-from",
-        `create ${ACCEPTANCE} accept-from-${golden}`,
+        "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
       ]);
       expect(up.outputs).toEqual({ shared: {}, accepted: { [golden]: "accepted" } });
       expect(await memberStatus(cloud, golden)).toBe("accepted");
@@ -159,7 +157,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       const outsiderView = await listMembersRaw(cloud.cloudsFile, "outsider", untrusted);
       expect(outsiderView.body.members.map((m: { status: string }) => m.status)).toEqual(["pending"]);
       expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
-      expect((await eng.destroy()).summary).toEqual({ delete: 3 });
+      expect((await eng.destroy()).summary).toEqual({ delete: 2 });
       expect(await memberStatus(cloud, golden)).toBe("rejected");
     } finally {
       await deleteImage(cloud.cloudsFile, "producer", golden);
