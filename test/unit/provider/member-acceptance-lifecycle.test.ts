@@ -1,5 +1,5 @@
 import { describe, expect } from "vitest";
-import { memberAcceptanceProvider as p } from "../../provider/member-acceptance-lifecycle";
+import { memberAcceptanceProvider as p } from "../../../provider/member-acceptance-lifecycle";
 import { PROJECT_ID } from "../support/fake-openstack";
 import { IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
