@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia, mulberry32, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../dev/harness/images";
+import { listMembersRaw } from "../../dev/harness/images";
 import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * An `up` of 100 members stopped part-way, as a user's Ctrl-C (one SIGINT to the CLI's process group)
@@ -50,7 +51,7 @@ describe("an up of 100 members, interrupted", () => {
 
   async function interrupt(signal: "SIGINT" | "SIGKILL", seed: number): Promise<void> {
     const k = 5 + Math.floor(mulberry32(seed)() * 91); // in [5, 95]
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `interrupted-${signal}-${seed}` });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `interrupted-${signal}-${seed}` });
     const ids = Array.from({ length: N }, (_, i) => `project-${String(i).padStart(3, "0")}`);
     const program: Program<Pkg> = (pkg) => {
       for (const id of ids) new pkg.ImageMember(`m-${id}`, { imageId: image, memberId: id });

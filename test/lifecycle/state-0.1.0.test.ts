@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * The forever contract: a stack whose state 0.1.0 wrote under the real CLI (test/fixtures/README.md)
@@ -31,8 +32,8 @@ describe("a stack written by 0.1.0", () => {
 
   beforeAll(async () => {
     // what 0.1.0's up made, made again by hand in this cloud
-    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fixture" });
-    teamImage = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fixture-team" });
+    image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fixture" });
+    teamImage = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fixture-team" });
     for (const [img, member] of [[image, C], [teamImage, C], [teamImage, O]]) await addMemberRaw(cloud.cloudsFile, "producer", img, member);
     await setMemberStatusRaw(cloud.cloudsFile, "consumer", image, C, "accepted");
     const text = fs

@@ -40,3 +40,13 @@ describe("the unit tier (test/unit) needs no OpenStack, no Pulumi CLI and no roo
     expect(specifiers(text)).toEqual(["../a", "./b", "./c", "../d", "./e"]);
   });
 });
+
+describe("the full tier cleans up", () => {
+  it("test files create images only through test/support/images.ts, which deletes them", () => {
+    const helper = path.join(ROOT, "test", "support", "images.ts");
+    const direct = walk(path.join(ROOT, "test"))
+      .filter((f) => f !== helper && /\bcreateImage\(/.test(fs.readFileSync(f, "utf8")))
+      .map((f) => path.relative(ROOT, f));
+    expect(direct).toEqual([]);
+  });
+});
