@@ -11,6 +11,10 @@
  *
  * If the instance cannot start (packages missing and not installable, a server failing), this
  * throws and the whole run fails: nothing is skipped.
+ *
+ * test/vitest.config.mts lists this file in each project that needs the cloud (main, serial) and in
+ * none of the unit tier's; vitest runs it once per project that has files in the run, so the
+ * projects share one start: the first starts (or targets) the cloud, the last teardown stops it.
  */
 import * as fs from "node:fs";
 import type { TestProject } from "vitest/node";
@@ -60,13 +64,35 @@ async function externalCloud(cloudsFile: string): Promise<TestCloud> {
   };
 }
 
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+interface Started {
+  cloud: TestCloud;
+  stop?: () => Promise<void>;
+}
+
+/** The cloud of this run and how many projects use it, kept on globalThis: vitest loads this file
+ *  once per project, in one process. */
+const SHARED = Symbol.for("pulumi-image-members.test-cloud");
+type Shared = { started: Promise<Started>; users: number };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const g = globalThis as { [SHARED]?: Shared };
+  const shared = (g[SHARED] ??= { started: start(), users: 0 });
+  shared.users++;
+  const { cloud, stop } = await shared.started;
+  project.provide("openstack", cloud);
+  return async () => {
+    if (--shared.users > 0) return;
+    delete g[SHARED];
+    await stop?.();
+  };
+}
+
+async function start(): Promise<Started> {
   const given = process.env.OS_CLIENT_CONFIG_FILE;
   if (given) {
     const cloud = await externalCloud(given);
-    project.provide("openstack", cloud);
     console.log(`[global-setup] targeting the external cloud in ${given} (OS_CLIENT_CONFIG_FILE); starting nothing`);
-    return undefined;
+    return { cloud };
   }
 
   const t0 = Date.now();
@@ -86,14 +112,16 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     stateDir: os.stateDir,
     policy: os.policy,
   };
-  project.provide("openstack", cloud);
   console.log(
     `[global-setup] OpenStack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
       `keystone ${os.authUrl}, glance ${os.imageUrl}, OS_CLIENT_CONFIG_FILE=${os.cloudsFile}`,
   );
 
-  return async () => {
-    if (process.env.OS_CLIENT_CONFIG_FILE === os.cloudsFile) delete process.env.OS_CLIENT_CONFIG_FILE;
-    await os.stop();
+  return {
+    cloud,
+    stop: async () => {
+      if (process.env.OS_CLIENT_CONFIG_FILE === os.cloudsFile) delete process.env.OS_CLIENT_CONFIG_FILE;
+      await os.stop();
+    },
   };
 }

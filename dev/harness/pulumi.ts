@@ -149,6 +149,9 @@ export interface RunResult {
   plugins: ProcessSample[];
   /** Every process the command started (plugins of any kind included), with peak RSS and CPU. */
   processes: ProcessSample[];
+  /** Those of `processes` still running when the CLI exited (a killed CLI's plugins), which the
+   *  harness then stopped. */
+  leftRunning: ProcessSample[];
   /** The engine events the CLI wrote (`--event-log`). */
   events: any[];
   /** Wall time of the command. */
@@ -440,9 +443,13 @@ interface CliExit {
   plugins: ProcessSample[];
   /** Every descendant process seen. */
   processes: ProcessSample[];
+  /** Those still running after the CLI exited, which the harness stopped. */
+  leftRunning: ProcessSample[];
 }
 
-/** Runs the CLI as the leader of its own process group (so a test can signal the whole group). */
+/** Runs the CLI as the leader of its own process group and session (so a test can signal the whole
+ *  group, and the processes it starts can be found after it is gone). Once it has exited, every
+ *  process it started that still runs is stopped: a killed CLI leaves its plugins running. */
 function spawnCli(env: Record<string, string>, cwd: string, args: string[], input?: string, onStart?: (cli: ChildProcess) => void): Promise<CliExit> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
@@ -454,8 +461,11 @@ function spawnCli(env: Record<string, string>, cwd: string, args: string[], inpu
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      watcher?.stop();
-      resolve({ code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr, plugins: watcher?.plugins() ?? [], processes: watcher?.processes() ?? [] });
+      const exited = { code: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdout, stderr };
+      (watcher?.stopLeftovers() ?? Promise.resolve([])).then(
+        (leftRunning) => resolve({ ...exited, plugins: watcher?.plugins() ?? [], processes: watcher?.processes() ?? [], leftRunning }),
+        reject,
+      );
     });
     child.stdin.end(input ?? "");
   });
@@ -515,6 +525,7 @@ function resultOf(command: Command, dryRun: boolean, r: CliExit, events: any[], 
     stderr: r.stderr,
     plugins: r.plugins,
     processes: r.processes,
+    leftRunning: r.leftRunning,
     events,
     ms,
   };

@@ -18,9 +18,10 @@ import type { ProcessSample } from "../../dev/harness/processes";
 import { testCloud, type TestCloud } from "../support/cloud";
 import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../../dev/harness/images";
+import { addMemberRaw, listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
 import type { CloudEntry } from "../../dev/harness/openstack";
+import { createTestImage } from "../support/images";
 
 export { stepError };
 
@@ -128,7 +129,7 @@ export class Rig {
       startFaultProxy(new URL(cloud.authUrl).origin),
       startFaultProxy(cloud.imageUrl),
       createProgramDir(projectPackage(), { label }),
-      createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `${label}-target` }),
+      createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `${label}-target` }),
     ]);
     const cloudsFile = cloudsFileVia(cloud.cloudsFile, { keystone: keystone.url, glance: glance.url });
     const rig = new Rig(cloud, keystone, glance, cloudsFile, prog, image);

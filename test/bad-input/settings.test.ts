@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia } from "../../dev/harness/fault-proxy";
-import { addMemberRaw, createImage, getMemberRaw, session, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, getMemberRaw, session, setMemberStatusRaw } from "../../dev/harness/images";
 import { diagnostics } from "../support/cli-output";
 import { IM, MA, noOsEnv, Rig, stepError, withGlanceWording, type CaseOptions, type CaseProgram, type CaseResult, type Pkg } from "./harness";
+import { createTestImage } from "../support/images";
 
 /**
  * Bad settings and credentials, and requests Glance refuses, through the real Pulumi CLI as `pulumi up`
@@ -220,7 +221,7 @@ describe("credentials Keystone refuses", () => {
 
 describe("requests Glance refuses: one call, no retry, a hint that says why", () => {
   it("a private image (not shared)", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "private", name: "bad-input-private" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "producer", { visibility: "private", name: "bad-input-private" });
     const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "producer" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 403: `),
@@ -229,7 +230,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("an image another project owns, shared with this one", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-foreign" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-foreign" });
     expect((await addMemberRaw(rig.cloud.cloudsFile, "outsider", image, rig.cloud.projects.producer)).status).toBe(200);
     const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
@@ -239,7 +240,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("an image another project owns, not visible to this one", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-hidden" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "outsider", { visibility: "shared", name: "bad-input-hidden" });
     const r = await failingUp(member({ imageId: image }), { images: [{ id: image, owner: "outsider" }] });
     expect(r.errors).toEqual([expect.stringMatching(withGlanceWording(
       m(`POST ${rig.glance.url}${membersPath(image)} failed with 404: `),
@@ -257,7 +258,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("a membership that exists already and that its consumer answered, without adoptExisting", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-answered" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-answered" });
     const consumer = rig.cloud.projects.consumer;
     expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
     expect((await setMemberStatusRaw(rig.cloud.cloudsFile, "consumer", image, consumer, "rejected")).status).toBe(200);
@@ -270,7 +271,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("a membership nobody answered (what a killed up leaves): adoptExisting false refuses it; unset, the create takes it over with a warning", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-unanswered" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-unanswered" });
     const consumer = rig.cloud.projects.consumer;
     expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
     const made = (await getMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).body as GlanceMember;
@@ -323,7 +324,7 @@ describe("requests Glance refuses: one call, no retry, a hint that says why", ()
   });
 
   it("the producer's credential setting the consumer's status", async () => {
-    const image = await createImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-status" });
+    const image = await createTestImage(rig.cloud.cloudsFile, "producer", { visibility: "shared", name: "bad-input-status" });
     const consumer = rig.cloud.projects.consumer;
     expect((await addMemberRaw(rig.cloud.cloudsFile, "producer", image, consumer)).status).toBe(200);
     const r = await failingUp((pkg) => new pkg.MemberAcceptance("a", { imageId: image, memberId: consumer }), { images: [{ id: image, owner: "producer" }] });

@@ -10,7 +10,8 @@ import { parse as parseYaml } from "yaml";
 import { languageHosts, pulumiCli, PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
 import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
+import { addMemberRaw, listImages, listMembersRaw } from "../../dev/harness/images";
+import { createTestImage } from "../support/images";
 
 const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
@@ -55,7 +56,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
   beforeAll(async () => {
     cloud = testCloud();
     [image, producerDir, consumerDir] = await Promise.all([
-      createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "examples-test" }),
+      createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "examples-test" }),
       createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "producer"), label: "example-producer" }),
       createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "consumer"), label: "example-consumer" }),
     ]);
@@ -77,7 +78,6 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
   afterAll(async () => {
     producerDir?.remove();
     consumerDir?.remove();
-    if (image) await deleteImage(cloud.cloudsFile, "producer", image);
   });
 
   it("the producer shares, the consumer accepts and sees the image; both drift checks pass; destroy undoes both", async () => {
@@ -141,36 +141,32 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     // a tag of this run only: the suite's other tests share images with the consumer too
     const tag = `examples-${Date.now().toString(36)}`;
     const made = async (entry: string, name: string) => {
-      const id = await createImage(cloud.cloudsFile, entry, { visibility: "shared", name, tags: [tag] });
+      const id = await createTestImage(cloud.cloudsFile, entry, { visibility: "shared", name, tags: [tag] });
       expect((await addMemberRaw(cloud.cloudsFile, entry, id, cloud.projects.consumer)).status).toBe(200);
       return id;
     };
     const [a, b, other, outsiders] = [await made("producer", "golden-a"), await made("producer", "golden-b"), await made("producer", "silver"), await made("outsider", "golden-o")];
     const status = (entry: string, id: string) => memberStatus(cloud, entry, id);
-    try {
-      // pulumi config set --path 'acceptFrom.owners[0]' …; --path 'acceptFrom.nameMatch' 'golden-*'; --path 'acceptFrom.tags[0]' …
-      const eng = await stackIn(consumerDir, c, "by-owner", {
-        [`${c}:cloud`]: "consumer",
-        [`${c}:acceptFrom.owners[0]`]: cloud.projects.producer,
-        [`${c}:acceptFrom.nameMatch`]: "golden-*",
-        [`${c}:acceptFrom.tags[0]`]: tag,
-      });
-      const up = await eng.up(program);
-      const ids = [a, b].sort();
-      expect(changed(up).sort()).toEqual([
-        `create pulumi:pulumi:Stack ${c}-by-owner`,
-        "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
-      ].sort());
-      expect(up.outputs).toEqual({ accepted: ids, statuses: { [a]: "accepted", [b]: "accepted" } });
-      expect([await status("producer", a), await status("producer", b), await status("producer", other), await status("outsider", outsiders)])
-        .toEqual(["accepted", "accepted", "pending", "pending"]);
-      expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
-      await eng.refresh({ previewOnly: true, expectNoChanges: true });
-      expect((await eng.destroy()).summary).toEqual({ delete: 2 });
-      expect([await status("producer", a), await status("producer", b)]).toEqual(["rejected", "rejected"]);
-    } finally {
-      for (const [entry, id] of [["producer", a], ["producer", b], ["producer", other], ["outsider", outsiders]] as const) await deleteImage(cloud.cloudsFile, entry, id);
-    }
+    // pulumi config set --path 'acceptFrom.owners[0]' …; --path 'acceptFrom.nameMatch' 'golden-*'; --path 'acceptFrom.tags[0]' …
+    const eng = await stackIn(consumerDir, c, "by-owner", {
+      [`${c}:cloud`]: "consumer",
+      [`${c}:acceptFrom.owners[0]`]: cloud.projects.producer,
+      [`${c}:acceptFrom.nameMatch`]: "golden-*",
+      [`${c}:acceptFrom.tags[0]`]: tag,
+    });
+    const up = await eng.up(program);
+    const ids = [a, b].sort();
+    expect(changed(up).sort()).toEqual([
+      `create pulumi:pulumi:Stack ${c}-by-owner`,
+      "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
+    ].sort());
+    expect(up.outputs).toEqual({ accepted: ids, statuses: { [a]: "accepted", [b]: "accepted" } });
+    expect([await status("producer", a), await status("producer", b), await status("producer", other), await status("outsider", outsiders)])
+      .toEqual(["accepted", "accepted", "pending", "pending"]);
+    expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+    await eng.refresh({ previewOnly: true, expectNoChanges: true });
+    expect((await eng.destroy()).summary).toEqual({ delete: 2 });
+    expect([await status("producer", a), await status("producer", b)]).toEqual(["rejected", "rejected"]);
   }, 300_000);
 
   it("config mistakes stop the program with a message naming the key", async () => {
@@ -209,15 +205,12 @@ describe("examples/from-config through the Pulumi CLI, as a project of its own",
     cloud = testCloud();
     project = projectOf("from-config");
     [image, dir] = await Promise.all([
-      createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "examples-from-config" }),
+      createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "examples-from-config" }),
       createProgramDir(projectPackage(), { copyFrom: path.join(REPO_ROOT, "examples", "from-config"), label: "example-from-config" }),
     ]);
   });
 
-  afterAll(async () => {
-    dir?.remove();
-    if (image) await deleteImage(cloud.cloudsFile, "producer", image);
-  });
+  afterAll(() => dir?.remove());
 
   it("one stack shares an image and accepts it from the config alone; checks clean; destroy undoes both", async () => {
     const eng = await PulumiStack.create({

@@ -10,7 +10,8 @@ import { parse as parseYaml } from "yaml";
 import { languageHosts, pulumiCli, PulumiStack, type RunResult } from "../../dev/harness/pulumi";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import { testCloud, type TestCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteImage, listImages, listMembersRaw } from "../../dev/harness/images";
+import { addMemberRaw, listImages, listMembersRaw } from "../../dev/harness/images";
+import { createTestImage } from "../support/images";
 
 const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
@@ -54,14 +55,13 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
 
   beforeAll(async () => {
     cloud = testCloud();
-    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "root-program-test" });
+    image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "root-program-test" });
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "root-program-"));
   });
 
   afterAll(async () => {
     for (const s of stacks) await s.remove();
     fs.rmSync(stateDir, { recursive: true, force: true });
-    if (image) await deleteImage(cloud.cloudsFile, "producer", image);
   });
 
   it("Pulumi.yaml is a nodejs project whose main is examples/from-config/index.ts", () => {
@@ -125,44 +125,39 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     // a tag of this run only: the suite's other tests share images with the consumer too
     const tag = `root-program-${Date.now().toString(36)}`;
     const made = async (entry: string, name: string) => {
-      const id = await createImage(cloud.cloudsFile, entry, { visibility: "shared", name, tags: [tag] });
+      const id = await createTestImage(cloud.cloudsFile, entry, { visibility: "shared", name, tags: [tag] });
       expect((await addMemberRaw(cloud.cloudsFile, entry, id, cloud.projects.consumer)).status).toBe(200);
       return id;
     };
     const [golden, other, untrusted] = [await made("producer", "golden-1"), await made("producer", "scratch-1"), await made("outsider", "golden-2")];
-    try {
-      const eng = await PulumiStack.create({
-        programDir: { dir: REPO_ROOT, packageName: "pulumi-image-members" },
-        stateDir,
-        project: rootProject.name,
-        stack: "accept-from",
-        env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
-        config: {
-          "image-members:acceptFrom.owners[0]": cloud.projects.producer,
-          "image-members:acceptFrom.nameMatch": "golden-?",
-          "image-members:acceptFrom.tags[0]": tag,
-          "image-members:acceptFrom.cloud": "consumer",
-        },
-      });
-      stacks.push(eng);
-      const up = await eng.up(program);
-      ranUnderLanguageHost(up);
-      expect(changed(up)).toEqual([
-        "create pulumi:pulumi:Stack image-members-accept-from",
-        "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
-      ]);
-      expect(up.outputs).toEqual({ shared: {}, accepted: { [golden]: "accepted" } });
-      expect(await memberStatus(cloud, golden)).toBe("accepted");
-      expect(await memberStatus(cloud, other)).toBe("pending");
-      const outsiderView = await listMembersRaw(cloud.cloudsFile, "outsider", untrusted);
-      expect(outsiderView.body.members.map((m: { status: string }) => m.status)).toEqual(["pending"]);
-      expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
-      expect((await eng.destroy()).summary).toEqual({ delete: 2 });
-      expect(await memberStatus(cloud, golden)).toBe("rejected");
-    } finally {
-      await deleteImage(cloud.cloudsFile, "producer", golden);
-      await deleteImage(cloud.cloudsFile, "producer", other);
-      await deleteImage(cloud.cloudsFile, "outsider", untrusted);
-    }
+    const eng = await PulumiStack.create({
+      programDir: { dir: REPO_ROOT, packageName: "pulumi-image-members" },
+      stateDir,
+      project: rootProject.name,
+      stack: "accept-from",
+      env: { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile },
+      config: {
+        "image-members:acceptFrom.owners[0]": cloud.projects.producer,
+        "image-members:acceptFrom.nameMatch": "golden-?",
+        "image-members:acceptFrom.tags[0]": tag,
+        "image-members:acceptFrom.cloud": "consumer",
+      },
+    });
+    stacks.push(eng);
+    const program = {};
+    const up = await eng.up(program);
+    ranUnderLanguageHost(up);
+    expect(changed(up)).toEqual([
+      "create pulumi:pulumi:Stack image-members-accept-from",
+      "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
+    ]);
+    expect(up.outputs).toEqual({ shared: {}, accepted: { [golden]: "accepted" } });
+    expect(await memberStatus(cloud, golden)).toBe("accepted");
+    expect(await memberStatus(cloud, other)).toBe("pending");
+    const outsiderView = await listMembersRaw(cloud.cloudsFile, "outsider", untrusted);
+    expect(outsiderView.body.members.map((m: { status: string }) => m.status)).toEqual(["pending"]);
+    expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
+    expect((await eng.destroy()).summary).toEqual({ delete: 2 });
+    expect(await memberStatus(cloud, golden)).toBe("rejected");
   }, 300_000);
 });

@@ -9,8 +9,9 @@ import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,
   type FaultProxy,
 } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../dev/harness/images";
+import { listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
+import { createTestImage } from "../support/images";
 
 /**
  * A stack of 100 ImageMembers through the real Pulumi CLI (its plugin host, the package as users
@@ -69,7 +70,7 @@ beforeAll(async () => {
   [proxy, prog, image] = await Promise.all([
     startFaultProxy(cloud.imageUrl, { seed, faults: MIX }),
     createProgramDir(projectPackage(), { label: "engine-faults" }),
-    createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "engine-faults-100" }),
+    createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "engine-faults-100" }),
   ]);
   console.log(`[engine-faults] FAULT_SEED=${seed} (set it to replay this run)`);
   // Glance through the proxy, Keystone direct: the stack names its cloud, the environment the file

@@ -11,9 +11,10 @@ import type { ProcessSample } from "../../dev/harness/processes";
 import { closingErrors, diagnostics, resourceErrors, stepError } from "../support/cli-output";
 import { requireLocalInstance } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { addMemberRaw, createImage, listMembersRaw } from "../../dev/harness/images";
+import { addMemberRaw, listMembersRaw } from "../../dev/harness/images";
 import { LeakWatch } from "../support/leaks";
 import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
+import { createTestImage } from "../support/images";
 
 /**
  * Outages and expiring tokens through the real Pulumi CLI, against an own Keystone + Glance whose tokens live
@@ -129,7 +130,7 @@ const summaryOf = (r: RunResult) => JSON.stringify(r.summary);
 
 describe("Keystone stopped before an up", () => {
   it("every create fails naming Keystone's URL after the retries; nothing is half-done; after Keystone is back the next up completes", async () => {
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "keystone-down" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "keystone-down" });
     // Keystone direct (the auth URL users have), Glance through the counting proxy
     const eng = await stack(cloudsFileVia(os.cloudsFile, { glance: glance.url }));
     const ids = newIds(5);
@@ -175,7 +176,7 @@ describe("Keystone stopped before an up", () => {
 
 describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s)`, () => {
   it("an up of one resource at a time that lasts longer than a token lives renews its token without an error", async () => {
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-up" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-up" });
     // --parallel 1, and Glance's answers held 150-250 ms each: 24 creates take ~7 s, 1.4 lifetimes
     const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), undefined, 1);
     const ids = newIds(24);
@@ -207,7 +208,7 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
   }, SLOW);
 
   it("a MemberAcceptance waiting for its share longer than a token lives completes once the share comes", async () => {
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-wait" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-expiry-wait" });
     const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url, glance: glance.url }), { "openstack:cloud": "consumer" });
     const program = (pkg: Pkg) => {
       new pkg.MemberAcceptance("accept", { imageId: image, waitForShareSeconds: 60 });
@@ -241,7 +242,7 @@ describe(`tokens that expire during one command (they live ${TOKEN_LIFETIME_S} s
 
 describe("Glance restarted during a refresh", () => {
   it("a refresh of 100 members that starts while Glance is down completes, and changes nothing", async () => {
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "glance-restart" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "glance-restart" });
     // Keystone through the counting proxy (for the token leak check), Glance from the catalog, direct
     const eng = await stack(cloudsFileVia(os.cloudsFile, { keystone: keystone.url }));
     const ids = newIds(100);
@@ -285,7 +286,7 @@ describe("token renewal edge cases the engine runs exposed, at the SDK level", (
   // arrives ("the token was refused twice"). Seen in an engine `up` of 32 members whose Glance
   // requests were held 1.5-2.5 s (tokens of 5 s).
   it("a request that reaches Glance after its token expired is re-sent with a token that outlives it, though another call renewed the token meanwhile", async () => {
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-401-resend" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "token-401-resend" });
     const file = cloudsFileVia(os.cloudsFile, { glance: glance.url });
     // only the member list is held, 3.6 s: longer than its token has left, shorter than a fresh one lives
     glance.setFaults({ latency: { rate: 1, method: "GET", path: /\/members$/, minMs: 3600, maxMs: 3600 } });

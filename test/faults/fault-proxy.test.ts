@@ -8,7 +8,8 @@ import { watchProxies } from "../support/proxy-watch";
 import {
   cloudsFileVia, FAULT_KINDS, FaultPlanner, leaksIn, type FaultConfig, type FaultProxy,
 } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw, projectToken } from "../../dev/harness/images";
+import { listMembersRaw, projectToken } from "../../dev/harness/images";
+import { createTestImage } from "../support/images";
 
 /** The fault proxy itself, in front of the suite's real Glance and Keystone. */
 const cloud = testCloud();
@@ -56,7 +57,7 @@ async function memberIds(imageId: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fault-proxy-test" });
+  image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "fault-proxy-test" });
   token = await projectToken(cloud.cloudsFile, "producer");
   seeToken(token);
 });

@@ -5,7 +5,8 @@ import type { Member } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
 import { watchProxies } from "../support/proxy-watch";
 import { FAULT_KINDS, FaultPlanner, randomSeed, type FaultConfig } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw, projectToken } from "../../dev/harness/images";
+import { listMembersRaw, projectToken } from "../../dev/harness/images";
+import { createTestImage } from "../support/images";
 
 /**
  * The SDK through a proxy that faults 20% of Glance's requests, against the real Glance: whatever
@@ -79,7 +80,7 @@ const newMember = () => crypto.randomUUID().replaceAll("-", "");
 
 describe("members through a proxy faulting 20% of Glance's requests", () => {
   it(`${MEMBERS} createMember calls, ${CONCURRENCY} at a time, end with exactly ${MEMBERS} members and no error`, async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "faults-100-members" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "faults-100-members" });
     watch.token(await projectToken(cloud.cloudsFile, "producer"));
     const config = mix(/\/members(\/|$)/);
     const seed = seedCovering(config, MEMBERS);
@@ -121,7 +122,7 @@ describe("members through a proxy faulting 20% of Glance's requests", () => {
   });
 
   it("deleting them all again under the same faults leaves none (a lost answer's 404 is success)", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "faults-delete" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "faults-delete" });
     const direct = await openImageService({ cloud: "producer" }, { retry: fast });
     const wanted = Array.from({ length: 40 }, newMember);
     await pool(wanted, CONCURRENCY, (m) => direct.createMember(image, m));

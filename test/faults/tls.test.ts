@@ -9,8 +9,9 @@ import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { CloudOptions } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, leaksIn } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../dev/harness/images";
+import { listMembersRaw } from "../../dev/harness/images";
 import { createTestCa, startTlsTerminator, type TestCa, type TlsTerminator } from "../support/tls-terminator";
+import { createTestImage } from "../support/images";
 
 /**
  * Keystone and Glance each behind a TLS terminator whose certificate a throwaway CA signed (made
@@ -43,7 +44,7 @@ beforeAll(async () => {
     startTlsTerminator(cloud.imageUrl, { ca }),
     startTlsTerminator(cloud.imageUrl, { ca: otherCa }),
   ]);
-  image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "tls-test" });
+  image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "tls-test" });
 });
 
 afterAll(async () => {

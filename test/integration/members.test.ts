@@ -3,8 +3,9 @@ import { isHttpError, isImageMembersError } from "../../sdk/errors";
 import { openImageService, type OpenOptions } from "../../sdk/image-service";
 import type { ImageService, MemberStatus } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { createImage, listImages, projectToken } from "../../dev/harness/images";
+import { listImages, projectToken } from "../../dev/harness/images";
 import { checkOperationTable } from "./operation-table";
+import { createTestImage } from "../support/images";
 
 /** The SDK against the suite's real Keystone + Glance (secure RBAC with scope enforcement by default). */
 const cloud = testCloud();
@@ -13,7 +14,7 @@ const open = (name: string, onAttempt?: OpenOptions["onAttempt"]) =>
 const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: unknown) => e);
 
 async function sharedImage(): Promise<string> {
-  return createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+  return createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
 }
 
 describe("the SDK against the real Glance", () => {
@@ -40,7 +41,7 @@ describe("the SDK against the real Glance", () => {
 
   it("sharing a private image fails with a hint naming visibility shared", async () => {
     const producer = await open("producer");
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "private" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "private" });
     const e = await errorOf(producer.createMember(image, cloud.projects.consumer));
     expect(e).toMatchObject({ code: "ERR_FORBIDDEN", status: 403, hint: expect.stringContaining(`has visibility "private": only images with visibility "shared" have members`) });
   });
@@ -109,7 +110,7 @@ describe("the SDK against the real Glance", () => {
   it("no error carries the password or a token", async () => {
     const producer = await open("producer");
     const errors: unknown[] = [];
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "private" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "private" });
     errors.push(await errorOf(producer.createMember(image, cloud.projects.consumer)));
     errors.push(await errorOf(producer.updateMemberStatus(image, cloud.projects.consumer, "accepted")));
     errors.push(await errorOf(openImageService({ cloud: "producer", password: "wrong-password" })));

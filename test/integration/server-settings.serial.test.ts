@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openImageService } from "../../sdk/image-service";
 import { requireLocalInstance } from "../support/cloud";
 import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
-import { createImage } from "../../dev/harness/images";
 import { checkOperationTable } from "./operation-table";
+import { createTestImage } from "../support/images";
 
 /**
  * The SDK against instances with other server settings than the suite's: legacy policies with a
@@ -25,7 +25,7 @@ describe("under legacy policies, with a member quota of 3", () => {
 
   it("the member quota is reported with a hint naming it", async () => {
     const producer = await openImageService({ cloud: "producer" }, { env: env() });
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared" });
     for (const m of ["m1", "m2", "m3"]) await producer.createMember(image, m);
     await expect(producer.createMember(image, "m4")).rejects.toMatchObject({
       code: "ERR_MEMBER_QUOTA", status: 413, hint: expect.stringContaining("member quota (image_member_quota"),
@@ -36,7 +36,7 @@ describe("under legacy policies, with a member quota of 3", () => {
 
   it("a Glance restart between two calls goes unnoticed", async () => {
     const producer = await openImageService({ cloud: "producer" }, { env: env() });
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared" });
     await producer.createMember(image, "before-restart");
     await os.restart("glance");
     // the kept-alive connection is dead now: the retry opens a new one
@@ -59,7 +59,7 @@ describe("with tokens that live five seconds and Glance checking every token", (
       env: { ...process.env, OS_CLIENT_CONFIG_FILE: os.cloudsFile },
       onAttempt: (a) => { if (a.url.endsWith("/auth/tokens")) tokenRequests++; },
     });
-    const image = await createImage(os.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared" });
     const started = Date.now();
     for (let i = 0; Date.now() - started < 12_000; i++) {
       await producer.createMember(image, `member-${i}`);

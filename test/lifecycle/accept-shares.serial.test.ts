@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, glanceRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, deleteImage, deleteMemberRaw, glanceRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
 import type { Program } from "../../dev/harness/pulumi";
 import { openImageService } from "../../sdk/image-service";
 import { requireLocalInstance } from "../support/cloud";
 import { expectNoLeaks } from "../support/leaks";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage, deleteTestImages } from "../support/images";
 
 /**
  * Consumers discover their shares (`listSharedImages`, `AcceptShares`) against a real Glance whose
@@ -112,13 +113,13 @@ beforeAll(async () => {
   const outsiderNames = Array.from({ length: 12 }, (_, i) => ({ name: `golden-${i % 4}`, tags: ["approved", "linux"] }));
   for (const [entry, names, into] of [["producer", producerNames, producerImages], ["outsider", outsiderNames, outsiderImages]] as const) {
     for (const { name, tags } of names) {
-      const id = await createImage(os.cloudsFile, entry, { visibility: "shared", name, tags });
+      const id = await createTestImage(os.cloudsFile, entry, { visibility: "shared", name, tags });
       expect((await addMemberRaw(os.cloudsFile, entry, id, C)).status).toBe(200);
       into.set(id, name);
     }
   }
   // the consumer's own shared image, named and tagged like the others, shared with someone else
-  consumerOwn = await createImage(os.cloudsFile, "consumer", { visibility: "shared", name: "golden-0", tags: ["approved", "linux"] });
+  consumerOwn = await createTestImage(os.cloudsFile, "consumer", { visibility: "shared", name: "golden-0", tags: ["approved", "linux"] });
   expect((await addMemberRaw(os.cloudsFile, "consumer", consumerOwn, NOBODY)).status).toBe(200);
   take();
 }, SLOW);
@@ -129,6 +130,8 @@ afterAll(async () => {
   for (const s of stacks) await s.remove().catch(() => undefined);
   await Promise.all([keystone?.close(), glance?.close()]);
   removeCloudsCopies();
+  // before the instance they live in goes
+  await deleteTestImages();
   await os?.stop();
 }, SLOW);
 
@@ -309,10 +312,10 @@ describe("AcceptShares through the Pulumi CLI", () => {
     }, SLOW);
 
     it("a new share from the producer fails the drift check, naming the pending acceptance; up accepts it; a new share from the outsider is no drift", async () => {
-      const late = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: "late" });
+      const late = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "late" });
       await addMemberRaw(os.cloudsFile, "producer", late, C);
       producerImages.set(late, "late");
-      const fromOutsider = await createImage(os.cloudsFile, "outsider", { visibility: "shared", name: "late" });
+      const fromOutsider = await createTestImage(os.cloudsFile, "outsider", { visibility: "shared", name: "late" });
       await addMemberRaw(os.cloudsFile, "outsider", fromOutsider, C);
       outsiderBefore[fromOutsider] = (await memberships("outsider", [fromOutsider]))[fromOutsider]!;
 

@@ -2,10 +2,11 @@ import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../dev/harness/images";
+import { listMembersRaw } from "../../dev/harness/images";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * What only the real CLI shows: stack-config credentials set with `pulumi config set --secret`, the
@@ -33,7 +34,7 @@ describe("credentials in stack config, the password set with --secret", () => {
   afterAll(() => stack?.remove());
 
   it("shares through those credentials; the password is in neither the state file, `pulumi stack export`, the stack's config file nor any output", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     const program: Program<Pkg> = (pkg) => {
       new pkg.ImageMember("via-config", { imageId: image, memberId: C });
     };
@@ -53,7 +54,7 @@ describe("import", () => {
   let stack: TestStack;
   let image: string;
   beforeAll(async () => {
-    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     stack = await newStack("import", { "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: cloud.cloudsFile });
   });
   afterAll(() => stack?.remove());
@@ -100,7 +101,7 @@ describe("requests and plugin processes of the commands users run", () => {
   beforeAll(async () => {
     keystone = await startFaultProxy(new URL(cloud.authUrl).origin);
     glance = await startFaultProxy(cloud.imageUrl);
-    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     stack = await newStack("requests", { "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: cloudsFileVia(cloud.cloudsFile, { keystone: keystone.url, glance: glance.url }) });
     counts();
   });

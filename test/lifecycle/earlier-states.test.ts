@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addMemberRaw, createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { createTestImage } from "../support/images";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
@@ -97,8 +98,8 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
 
   beforeAll(async () => {
     // what the earlier version's up made, made again by hand in this cloud
-    run.image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: run.imageName });
-    run.teamImage = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `${run.imageName}-team` });
+    run.image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: run.imageName });
+    run.teamImage = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `${run.imageName}-team` });
     await addMemberRaw(cloud.cloudsFile, "producer", run.image, C);
     for (const member of [C, O]) await addMemberRaw(cloud.cloudsFile, "producer", run.teamImage, member);
     for (const img of earlier.accepted(run)) await setMemberStatusRaw(cloud.cloudsFile, "consumer", img, C, "accepted");

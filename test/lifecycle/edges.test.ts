@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { createImage, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * The edges of the lifecycle: bad inputs stop in check before any request; a create that did half its
@@ -60,7 +61,7 @@ describe("through counting proxies", () => {
   });
 
   it("a create that shared the image but could not set its pinned status is recorded, retried on the next up, and destroyable", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     const program: Program<Pkg> = (pkg) => {
       new pkg.ImageMember("pinned", { imageId: image, memberId: C, status: "accepted" });
     };
@@ -81,7 +82,7 @@ describe("through counting proxies", () => {
   });
 
   it("an admin can pin a member's status, and then a change of it is drift", async () => {
-    const image = await createImage(cloud.cloudsFile, "admin", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "admin", { visibility: "shared" });
     const program: Program<Pkg> = (pkg) => {
       new pkg.ImageMember("forced", { imageId: image, memberId: C, status: "accepted" });
     };

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia, mulberry32, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { createImage, listMembersRaw } from "../../dev/harness/images";
+import { listMembersRaw } from "../../dev/harness/images";
+import { stillRunning } from "../../dev/harness/processes";
 import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
 import { newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * An `up` of 100 members stopped part-way, as a user's Ctrl-C (one SIGINT to the CLI's process group)
@@ -28,6 +30,8 @@ interface Outcome {
   inState: number;
   pendingCreates: number;
   unknownToState: number;
+  /** Plugin processes still running when the CLI was gone (the harness stopped them). */
+  pluginsLeftRunning: number;
 }
 
 describe("an up of 100 members, interrupted", () => {
@@ -50,7 +54,7 @@ describe("an up of 100 members, interrupted", () => {
 
   async function interrupt(signal: "SIGINT" | "SIGKILL", seed: number): Promise<void> {
     const k = 5 + Math.floor(mulberry32(seed)() * 91); // in [5, 95]
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `interrupted-${signal}-${seed}` });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `interrupted-${signal}-${seed}` });
     const ids = Array.from({ length: N }, (_, i) => `project-${String(i).padStart(3, "0")}`);
     const program: Program<Pkg> = (pkg) => {
       for (const id of ids) new pkg.ImageMember(`m-${id}`, { imageId: image, memberId: id });
@@ -74,6 +78,10 @@ describe("an up of 100 members, interrupted", () => {
       });
       expect(sentAt, "the up ended before k POSTs were answered").toBeGreaterThanOrEqual(k);
       expect(stopped.exitCode).not.toBe(0);
+      // whatever the stopped CLI left running (a killed CLI's plugins run on, each in its own
+      // process group), the harness has stopped: nothing the command started runs now
+      expect(stopped.plugins.length).toBeGreaterThan(0);
+      expect(stillRunning(stopped.processes)).toEqual([]);
 
       const inGlance = await membersIn(image);
       const deployment = await stack.eng.exportState();
@@ -84,6 +92,7 @@ describe("an up of 100 members, interrupted", () => {
       outcomes.push({
         signal, seed, k, answered: answered(), exitCode: stopped.exitCode, inGlance: inGlance.length, inState: inState.length,
         pendingCreates: pending.length, unknownToState: inGlance.filter((m) => !inState.includes(m)).length,
+        pluginsLeftRunning: stopped.leftRunning.filter((p) => stopped.plugins.some((q) => q.pid === p.pid)).length,
       });
       expect(inGlance.length).toBeLessThan(N);
 
@@ -131,5 +140,11 @@ describe("an up of 100 members, interrupted", () => {
     const killed = outcomes.filter((o) => o.signal === "SIGKILL");
     expect(killed).toHaveLength(SEEDS.length);
     expect(killed.some((o) => o.unknownToState > 0)).toBe(true);
+  });
+
+  it("every SIGKILL left the CLI's plugin running (so the runs tested that the harness stops it)", () => {
+    const killed = outcomes.filter((o) => o.signal === "SIGKILL");
+    expect(killed).toHaveLength(SEEDS.length);
+    expect(killed.map((o) => o.pluginsLeftRunning > 0)).toEqual(SEEDS.map(() => true));
   });
 });

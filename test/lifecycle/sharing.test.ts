@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, createImage, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
+import { createTestImage } from "../support/images";
 
 /**
  * A producer stack and a consumer stack, through the real plugin host, against the real Glance:
@@ -30,7 +31,7 @@ describe("a producer shares an image and a consumer accepts it", () => {
   const glanceStatus = async () => (await getMemberRaw(cloud.cloudsFile, "producer", image, C)).body?.status as string | undefined;
 
   beforeAll(async () => {
-    image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "golden" });
+    image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "golden" });
     [producer, consumer] = await Promise.all([
       newStack("lifecycle-producer", { "openstack:cloud": "producer" }, env),
       newStack("lifecycle-consumer", {}, env),
@@ -137,7 +138,7 @@ describe("taking over, replacing and destroying", () => {
   afterAll(() => stack?.remove());
 
   it("a membership made by hand that the consumer answered fails the create with a message naming adoptExisting; with it, the stack takes it over", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     await setMemberStatusRaw(cloud.cloudsFile, "consumer", image, C, "accepted");
     const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
@@ -157,7 +158,7 @@ describe("taking over, replacing and destroying", () => {
   });
 
   it("a membership nobody answered (what a killed up leaves) is taken over with a warning; adoptExisting: false refuses it", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
       new pkg.ImageMember("unanswered", { imageId: image, memberId: C, adoptExisting });
@@ -175,7 +176,7 @@ describe("taking over, replacing and destroying", () => {
   });
 
   it("changing memberId replaces the member; ImageShare is one resource for the set", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     const members = async () => ((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members as { member_id: string }[]).map((m) => m.member_id).sort();
     let memberId = C;
     const program: Program<Pkg> = (pkg) => {
@@ -201,7 +202,7 @@ describe("taking over, replacing and destroying", () => {
   });
 
   it("a consumer's destroy can leave its membership pending", async () => {
-    const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared" });
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     const program: Program<Pkg> = (pkg) => {
       new pkg.MemberAcceptance("answer", { imageId: image, cloud: "consumer", statusOnDelete: "pending" });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { requireLocalInstance } from "../support/cloud";
 import {
   addMemberRaw,
-  createImage,
   forgetSessions,
   getMemberRaw,
   glanceRaw,
@@ -18,6 +17,7 @@ import {
   setMemberStatusRaw,
 } from "../../dev/harness/images";
 import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
+import { createTestImage } from "../support/images";
 
 describe("an instance of its own", () => {
   let os: OpenStack;
@@ -33,7 +33,7 @@ describe("an instance of its own", () => {
   });
 
   test("restart glance and restart keystone keep images, members and tokens", async () => {
-    const imageId = await createImage(file, "producer", { visibility: "shared" });
+    const imageId = await createTestImage(file, "producer", { visibility: "shared" });
     expect((await addMemberRaw(file, "producer", imageId, os.projects.consumer)).status).toBe(200);
     expect((await setMemberStatusRaw(file, "consumer", imageId, os.projects.consumer, "accepted")).status).toBe(200);
     const before = (await getMemberRaw(file, "producer", imageId, os.projects.consumer)).body;
@@ -56,7 +56,7 @@ describe("an instance of its own", () => {
   });
 
   test("memberQuota: one member more than the quota gives 413", async () => {
-    const imageId = await createImage(file, "producer", { visibility: "shared" });
+    const imageId = await createTestImage(file, "producer", { visibility: "shared" });
     expect((await addMemberRaw(file, "producer", imageId, os.projects.consumer)).status).toBe(200);
     expect((await addMemberRaw(file, "producer", imageId, os.projects.outsider)).status).toBe(200);
     expect((await addMemberRaw(file, "producer", imageId, os.projects.admin)).status).toBe(413);

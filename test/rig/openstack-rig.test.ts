@@ -3,14 +3,13 @@
  * workflow works on it with raw requests, before any project code is involved.
  */
 import * as fs from "node:fs";
-import { afterAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { testCloud } from "../support/cloud";
 import {
   addMemberRaw,
-  createImage,
-  deleteImage,
   getImage,
+  glanceRaw,
   listImages,
   listMembersRaw,
   projectToken,
@@ -18,14 +17,10 @@ import {
   setMemberStatusRaw,
 } from "../../dev/harness/images";
 import { CLOUD_ENTRIES } from "../../dev/harness/openstack";
+import { createTestImage } from "../support/images";
 
 const cloud = testCloud();
 const file = cloud.cloudsFile;
-const created: string[] = [];
-
-afterAll(async () => {
-  for (const id of created) await deleteImage(file, "producer", id);
-});
 
 describe("the test suite's OpenStack", () => {
   test("this forked worker sees the cloud through OS_CLIENT_CONFIG_FILE and inject()", () => {
@@ -55,8 +50,7 @@ describe("the test suite's OpenStack", () => {
   });
 
   test("producer shares an image, consumer accepts it, and it appears in the consumer's list", async () => {
-    const imageId = await createImage(file, "producer", { visibility: "shared", name: "rig-smoke" });
-    created.push(imageId);
+    const imageId = await createTestImage(file, "producer", { visibility: "shared", name: "rig-smoke" });
     expect((await getImage(file, "producer", imageId)).owner).toBe(cloud.projects.producer);
 
     // not a member yet: the consumer cannot see it, nor list it
@@ -92,5 +86,25 @@ describe("the test suite's OpenStack", () => {
     expect(r.status).toBe(404);
     expect(r.headers.get("content-type")).toMatch(/application\/json/);
     expect(r.body).toBeTypeOf("object");
+  });
+});
+
+describe("test images (test/support/images.ts)", () => {
+  let forTheFile: string;
+  let forOneTest: string;
+  const status = async (id: string) => (await glanceRaw(file, "producer", "GET", `/v2/images/${id}`)).status;
+
+  beforeAll(async () => {
+    forTheFile = await createTestImage(file, "producer", { visibility: "shared", name: "for-the-file" });
+  });
+
+  test("an image made in a test exists during it", async () => {
+    forOneTest = await createTestImage(file, "producer", { visibility: "shared", name: "for-one-test" });
+    expect(await status(forOneTest)).toBe(200);
+  });
+
+  test("is deleted when that test ends; one made in beforeAll stays until the file ends", async () => {
+    expect(await status(forOneTest)).toBe(404);
+    expect(await status(forTheFile)).toBe(200);
   });
 });

@@ -26,6 +26,7 @@ import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consumerProgram, nodenextTsconfig, pulumiTemplateTsconfig } from "../unit/support/consumer";
 import { REPO_ROOT, WORK_DIR, copyTree, installTemplate, npm, onceAcrossProcesses, projectPackage, pruneStale, repoPulumiVersion, userShellEnv } from "../../dev/harness/programs";
 
 const PACKAGE = "pulumi-image-members";
@@ -55,129 +56,29 @@ interface TypeProject {
   esm: boolean;
 }
 
-/** A `nodenext` project's compiler options, for a CommonJS and an ESM (`"type": "module"`) program alike. */
-const nodenextConfig = {
-  compilerOptions: {
-    strict: true,
-    outDir: "bin",
-    target: "es2022",
-    module: "nodenext",
-    moduleResolution: "nodenext",
-    // TypeScript 6 includes no @types package unless told
-    types: ["node"],
-    sourceMap: true,
-    forceConsistentCasingInFileNames: true,
-  },
-  files: ["index.ts"],
-};
-
 const PROJECTS: TypeProject[] = [
   {
     name: "commonjs",
     toolchain: "ts5",
     manifest: { main: "index.ts" },
-    // the tsconfig.json of Pulumi's `typescript` template
-    tsconfig: {
-      compilerOptions: {
-        strict: true,
-        outDir: "bin",
-        target: "es2020",
-        module: "commonjs",
-        moduleResolution: "node",
-        sourceMap: true,
-        experimentalDecorators: true,
-        pretty: true,
-        noFallthroughCasesInSwitch: true,
-        noImplicitReturns: true,
-        forceConsistentCasingInFileNames: true,
-      },
-      files: ["index.ts"],
-    },
+    tsconfig: pulumiTemplateTsconfig,
     esm: false,
   },
   {
     name: "nodenext",
     toolchain: "ts6",
     manifest: { main: "index.ts" },
-    tsconfig: nodenextConfig,
+    tsconfig: nodenextTsconfig,
     esm: false,
   },
   {
     name: "esm",
     toolchain: "ts5",
     manifest: { type: "module", main: "index.ts" },
-    tsconfig: nodenextConfig,
+    tsconfig: nodenextTsconfig,
     esm: true,
   },
 ];
-
-/** The program: every main name of both entry points, used as the README shows them. */
-function program(esm: boolean): string {
-  return `import * as pulumi from "@pulumi/pulumi";
-import {
-  ImageMember, ImageShare, MemberAcceptance, MemberStatus, getImageMember, getImageMembers, getImageMembersOutput,
-  ImageMembersError as RootError, isHttpError as rootIsHttpError, isImageMembersError as rootIsError,
-  type ErrorCode as RootErrorCode, type ImageMemberArgs, type ImageShareArgs, type MemberAcceptanceArgs,
-} from "${PACKAGE}";
-import {
-  ImageMembersError, MemberStatus as SdkMemberStatus, isHttpError, isImageMembersError, openImageService,
-  type CloudOptions, type ErrorCode, type Image, type ImageService, type Member,
-} from "${PACKAGE}/sdk";
-
-const config = new pulumi.Config();
-const imageId = config.require("imageId");
-const memberArgs: ImageMemberArgs = { imageId, memberId: config.require("memberId"), adoptExisting: true };
-const member = new ImageMember("member", memberArgs);
-const shareArgs: ImageShareArgs = { imageId, memberIds: ["project-a", "project-b"], cloud: "producer" };
-const share = new ImageShare("share", shareArgs);
-const acceptanceArgs: MemberAcceptanceArgs = { imageId, status: MemberStatus.ACCEPTED, statusOnDelete: "pending" };
-const acceptance = new MemberAcceptance("accept", acceptanceArgs, { dependsOn: [member] });
-const pending: SdkMemberStatus = SdkMemberStatus.PENDING;
-
-async function inspect(options: CloudOptions): Promise<Image | undefined> {
-  const glance: ImageService = await openImageService(options);
-  const members: Member[] = await glance.listMembers(imageId);
-  const one: Member = await glance.getMember(imageId, members[0]?.memberId ?? glance.projectId);
-  try {
-    await glance.updateMemberStatus(imageId, one.memberId, pending);
-    return await glance.getImage(imageId);
-  } catch (e) {
-    if (isHttpError(e, 404)) return undefined;
-    if (e instanceof ImageMembersError || isImageMembersError(e)) {
-      const code: ErrorCode = e.code;
-      console.log(code, e.hint, e.status, e.requestId);
-    }
-    throw e;
-  }
-}
-
-// the root's error exports are the SDK's: a caller branches on the code without importing /sdk
-const sameClass: typeof ImageMembersError = RootError;
-function outcome(e: unknown): string {
-  if (rootIsHttpError(e, 404) && e.code === "ERR_NOT_SHARED") return \`not shared yet (\${e.status})\`;
-  if (!rootIsError(e)) return "other";
-  const code: RootErrorCode = e.code;
-  switch (code) {
-    case "ERR_ALREADY_SHARED": return "already shared";
-    case "ERR_MEMBER_QUOTA": return "quota";
-    default: return code;
-  }
-}
-void sameClass;
-void outcome;
-
-// @ts-expect-error openImageService takes the public options only: the provider's and the tests' knobs are not published
-void openImageService({ cloud: "producer" }, { env: {} });
-
-export const memberId = member.memberId;
-export const shared = share.members.length;
-export const accepted = acceptance.status;
-export const listed = pulumi.output(getImageMembers({ imageId })).apply((ms: Member[]) => ms.map((m) => m.status));
-export const listedOutput = getImageMembersOutput({ imageId }).apply((ms) => ms.length);
-export const first = pulumi.output(getImageMember({ imageId, memberId: "project-a" })).apply((m) => m.createdAt);
-export const image = pulumi.output(inspect({ cloud: "producer", timeoutSeconds: 10 })).apply((i) => i?.name);
-${esm ? `// top-level await: compiles only as an ES module\nexport const projectId = (await openImageService({ cloud: "consumer" })).projectId;\n` : ""}`;
-}
 
 /** The control: what the toolchain compiles without our package. */
 function controlProgram(esm: boolean): string {
@@ -220,7 +121,7 @@ describe("the published types compile in users' projects (packed tarball)", () =
       const from = toolchainDirs.get(p.toolchain)!;
       const deps = { "@pulumi/pulumi": `^${repoPulumiVersion()}`, [PACKAGE]: `file:${tarball}` };
       const devDeps = { "@types/node": `^${repoVersion("@types/node")}`, typescript: `^${installedVersion(from, "typescript")}` };
-      const project = writeProject(path.join(root, p.name), from, { name: `types-${p.name}`, ...p.manifest, dependencies: deps, devDependencies: devDeps }, p.tsconfig, program(p.esm));
+      const project = writeProject(path.join(root, p.name), from, { name: `types-${p.name}`, ...p.manifest, dependencies: deps, devDependencies: devDeps }, p.tsconfig, consumerProgram(p.esm));
       const control = writeProject(path.join(root, `${p.name}-control`), from, { name: `types-${p.name}-control`, ...p.manifest, dependencies: { "@pulumi/pulumi": deps["@pulumi/pulumi"] }, devDependencies: devDeps }, p.tsconfig, controlProgram(p.esm));
       fs.rmSync(path.join(control, "node_modules", PACKAGE), { recursive: true, force: true });
       results.set(`${p.name}-control`, limit(() => tsc(control)));

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { stackConfigKeys } from "../../provider/stack-config";
-import { settingFields, settingSources, type Field, type SettingSource } from "../../sdk/setting-sources";
-import { resolveCloud } from "../../sdk/settings";
+import { stackConfigKeys } from "../../../provider/stack-config";
+import { settingFields, settingSources, type Field, type SettingSource } from "../../../sdk/setting-sources";
+import { resolveCloud } from "../../../sdk/settings";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-test-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -288,7 +288,7 @@ describe("every place the settings table names is read", () => {
 });
 
 describe("README's Configuration section", () => {
-  const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+  const readme = fs.readFileSync(path.join(__dirname, "../../../README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
   for (const [field, s] of Object.entries(settingSources as Record<Field, SettingSource>)) {
     it(`names ${field} and each of its places`, () => {

@@ -1,7 +1,7 @@
 import { describe, expect } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
-import { getImageMember, getImageMemberOutput, getImageMembers } from "../../provider/functions";
-import { forgetTokens } from "../../sdk/image-service";
+import { getImageMember, getImageMemberOutput, getImageMembers } from "../../../provider/functions";
+import { forgetTokens } from "../../../sdk/image-service";
 import { CONSUMER, IMAGE, test, withProgramCredentials } from "../support/fake-fixture";
 
 describe("look-up functions", () => {

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, vi } from "vitest";
-import { forgetTokens } from "../../sdk/image-service";
+import { forgetTokens } from "../../../sdk/image-service";
 import { CONSUMER, IMAGE, PASSWORD, test } from "../support/fake-fixture";
 
 /** Everything a user could see of an error: message, stack, properties, cause, inspection. */

@@ -1,5 +1,5 @@
 import { describe, expect } from "vitest";
-import { isHttpError, isImageMembersError, MemberStatus } from "../../sdk";
+import { isHttpError, isImageMembersError, MemberStatus } from "../../../sdk";
 import { CONSUMER, IMAGE, PASSWORD, test } from "../support/fake-fixture";
 
 const members = new RegExp(`/v2/images/${IMAGE}/members$`);

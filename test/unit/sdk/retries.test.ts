@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultRetryPolicy, retryDelay } from "../../sdk/http";
+import { defaultRetryPolicy, retryDelay } from "../../../sdk/http";
 import { CONSUMER, IMAGE, test } from "../support/fake-fixture";
 
 const members = new RegExp(`/v2/images/${IMAGE}/members$`);

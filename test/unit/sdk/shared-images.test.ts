@@ -1,6 +1,6 @@
 import { describe, expect } from "vitest";
-import type { MemberStatus, SharedImage } from "../../sdk";
-import { PAGE_LIMIT } from "../../sdk/shared-images";
+import type { MemberStatus, SharedImage } from "../../../sdk";
+import { PAGE_LIMIT } from "../../../sdk/shared-images";
 import type { FakeOpenStack } from "../support/fake-openstack";
 import { test } from "../support/fake-fixture";
 

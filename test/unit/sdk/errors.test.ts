@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import * as root from "../../provider";
-import * as sdk from "../../sdk";
-import { alreadySharedError, ImageMembersError, isHttpError, notSharedError, statusError, type ErrorCode } from "../../sdk/errors";
-import { accepts, failure, hintFor, operations, outcomeFor, type Operation } from "../../sdk/image-members";
+import * as root from "../../../provider";
+import * as sdk from "../../../sdk";
+import { alreadySharedError, ImageMembersError, isHttpError, notSharedError, statusError, type ErrorCode } from "../../../sdk/errors";
+import { accepts, failure, hintFor, operations, outcomeFor, type Operation } from "../../../sdk/image-members";
 
 /** The error model: which statuses each operation accepts (data, as gophercloud's OkCodes), the hints and codes by operation and status, one constructor module. */
 describe("each operation's accepted statuses", () => {
@@ -137,7 +137,7 @@ describe("the package root exports the error class and its guards", () => {
 
 describe("one module constructs the errors", () => {
   it("no file in sdk/ or provider/ but sdk/errors.ts says `new ImageMembersError`", () => {
-    const root = path.join(__dirname, "../..");
+    const root = path.join(__dirname, "../../..");
     const files = ["sdk", "provider"].flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`));
     const constructing = files.filter((f) => fs.readFileSync(path.join(root, f), "utf8").includes("new ImageMembersError("));
     expect(constructing).toEqual(["sdk/errors.ts"]);

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect } from "vitest";
-import { resetCommand } from "../../provider/command-cache";
-import { configure } from "../../provider/stack-config";
-import { imageMemberProvider as p } from "../../provider/image-member-lifecycle";
+import { resetCommand } from "../../../provider/command-cache";
+import { configure } from "../../../provider/stack-config";
+import { imageMemberProvider as p } from "../../../provider/image-member-lifecycle";
 import { CONSUMER, IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
 

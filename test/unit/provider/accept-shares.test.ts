@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { AcceptShares, checkAcceptSharesArgs, globToRegExp, selectShares } from "../../provider/accept-shares";
-import { getSharedImages, getSharedImagesOutput } from "../../provider/functions";
-import { forgetTokens } from "../../sdk/image-service";
-import type { SharedImage } from "../../sdk/types";
+import { AcceptShares, checkAcceptSharesArgs, globToRegExp, selectShares } from "../../../provider/accept-shares";
+import { getSharedImages, getSharedImagesOutput } from "../../../provider/functions";
+import { forgetTokens } from "../../../sdk/image-service";
+import type { SharedImage } from "../../../sdk/types";
 import { test, withProgramCredentials } from "../support/fake-fixture";
 
 const OWNER = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

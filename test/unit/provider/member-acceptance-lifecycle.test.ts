@@ -1,6 +1,6 @@
 import { describe, expect } from "vitest";
-import { memberAcceptanceProvider as p } from "../../provider/member-acceptance-lifecycle";
-import { isHttpError } from "../../sdk/errors";
+import { memberAcceptanceProvider as p } from "../../../provider/member-acceptance-lifecycle";
+import { isHttpError } from "../../../sdk/errors";
 import { PROJECT_ID } from "../support/fake-openstack";
 import { IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";

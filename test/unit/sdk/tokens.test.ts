@@ -1,5 +1,5 @@
 import { describe, expect } from "vitest";
-import { forgetTokens } from "../../sdk/image-service";
+import { forgetTokens } from "../../../sdk/image-service";
 import { IMAGE, test } from "../support/fake-fixture";
 
 const members = new RegExp(`/v2/images/${IMAGE}/members$`);

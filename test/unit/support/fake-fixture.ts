@@ -1,7 +1,7 @@
 import { expect, test as base } from "vitest";
-import { openImageService, type OpenOptions } from "../../sdk/image-service";
-import type { RetryPolicy } from "../../sdk/http";
-import type { CloudOptions, ImageService } from "../../sdk/types";
+import { openImageService, type OpenOptions } from "../../../sdk/image-service";
+import type { RetryPolicy } from "../../../sdk/http";
+import type { CloudOptions, ImageService } from "../../../sdk/types";
 import { FakeOpenStack } from "./fake-openstack";
 
 export const PASSWORD = "s3cret-Pa55word-for-tests";

@@ -1,7 +1,7 @@
 import { test as base } from "vitest";
-import { forgetTokens } from "../../sdk/image-service";
-import { resetCommand } from "../../provider/command-cache";
-import { configure } from "../../provider/stack-config";
+import { forgetTokens } from "../../../sdk/image-service";
+import { resetCommand } from "../../../provider/command-cache";
+import { configure } from "../../../provider/stack-config";
 import { PASSWORD } from "./fake-fixture";
 import { FakeOpenStack } from "./fake-openstack";
 import { expect } from "vitest";

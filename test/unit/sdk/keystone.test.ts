@@ -1,5 +1,5 @@
 import { describe, expect } from "vitest";
-import { forgetTokens, openImageService } from "../../sdk/image-service";
+import { forgetTokens, openImageService } from "../../../sdk/image-service";
 import { test } from "../support/fake-fixture";
 
 const body = (fake: { requests: { path: string; body: string }[] }) =>
