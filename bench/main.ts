@@ -134,8 +134,7 @@ function parseArgs(argv: string[]): Args {
       case "-h":
       case "--help":
         console.log(USAGE);
-        process.exit(0);
-      // falls through (unreachable)
+        return process.exit(0);
       default:
         throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
     }

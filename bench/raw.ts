@@ -48,7 +48,6 @@ function request(agent: http.Agent, method: string, url: string, token: string, 
 
 /** Runs `op` for every member, `concurrency` at once over one keep-alive agent. */
 async function forEachMember(
-  target: RawTarget,
   members: string[],
   concurrency: number,
   op: (agent: http.Agent, member: string) => Promise<void>,
@@ -82,7 +81,7 @@ function expect(status: number, want: number, what: string, body: string): void 
 
 /** POST /v2/images/{id}/members for each member (200 expected). */
 export function rawCreate(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(target, members, concurrency, async (agent, member) => {
+  return forEachMember(members, concurrency, async (agent, member) => {
     const r = await request(agent, "POST", membersUrl(target, imageId), target.token, { member });
     expect(r.status, 200, "POST member", r.body);
   });
@@ -90,7 +89,7 @@ export function rawCreate(target: RawTarget, imageId: string, members: string[],
 
 /** GET /v2/images/{id}/members/{member} for each member (200 expected). */
 export function rawGet(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(target, members, concurrency, async (agent, member) => {
+  return forEachMember(members, concurrency, async (agent, member) => {
     const r = await request(agent, "GET", `${membersUrl(target, imageId)}/${encodeURIComponent(member)}`, target.token);
     expect(r.status, 200, "GET member", r.body);
   });
@@ -98,7 +97,7 @@ export function rawGet(target: RawTarget, imageId: string, members: string[], co
 
 /** DELETE /v2/images/{id}/members/{member} for each member (204 expected). */
 export function rawDelete(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(target, members, concurrency, async (agent, member) => {
+  return forEachMember(members, concurrency, async (agent, member) => {
     const r = await request(agent, "DELETE", `${membersUrl(target, imageId)}/${encodeURIComponent(member)}`, target.token);
     expect(r.status, 204, "DELETE member", r.body);
   });

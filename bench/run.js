@@ -12,7 +12,7 @@ const path = require("node:path");
 const ts = require("typescript");
 
 const root = path.resolve(__dirname, "..");
-require.extensions[".ts"] = function (module, filename) {
+require.extensions[".ts"] = (module, filename) => {
   const { outputText } = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
     fileName: filename,
     compilerOptions: {

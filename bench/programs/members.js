@@ -13,6 +13,6 @@ const inputs = JSON.parse(fs.readFileSync(path.join(__dirname, "inputs", `${pulu
 if (inputs.members) {
   const { ImageMember } = require("pulumi-image-members");
   const { imageId, memberIds, cloud } = inputs.members;
-  memberIds.forEach((memberId, i) => new ImageMember(`member-${i}`, { imageId, memberId, cloud }));
+  for (const [i, memberId] of memberIds.entries()) new ImageMember(`member-${i}`, { imageId, memberId, cloud });
 }
 if (inputs.noops !== undefined) require("./noop-provider.js").declareNoops(pulumi, inputs.noops);

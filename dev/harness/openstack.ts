@@ -265,7 +265,7 @@ export async function startOpenStack(options: OpenStackOptions = {}): Promise<Op
     if (result.code === 0) break;
     if (fixedPorts || !/in use/i.test(result.output)) break;
   }
-  if (!result || result.code !== 0) {
+  if (result?.code !== 0) {
     throw scriptFailure(`bash ${OPENSTACK_SCRIPT} up`, result!, stateDir);
   }
 

@@ -360,7 +360,7 @@ export class PulumiStack<P = any> {
     try {
       r = await spawnCli(this.env, this.programDir.dir, full, undefined, opts.onStart);
     } finally {
-      await served?.close(!r || r.code !== 0);
+      await served?.close(r?.code !== 0);
     }
     const events = readEvents(eventLog);
     fs.rmSync(eventLog, { force: true });

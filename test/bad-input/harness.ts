@@ -60,14 +60,14 @@ export function goValue(v: unknown): string {
   return `{${inner(v)}}`;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * A message with Glance's own wording in the middle: everything this project composes is matched
  * exactly, Glance's sentence (which differs between policy modes) by `.+`.
  */
 export function withGlanceWording(before: string, after: string): RegExp {
-  return new RegExp(`^${escape(before)}.+${escape(after)}$`);
+  return new RegExp(`^${escapeRegExp(before)}.+${escapeRegExp(after)}$`);
 }
 
 /** Every `OS_*` variable of this process removed, for runs that must see only what the case gives. */

@@ -131,7 +131,7 @@ describe("npm run demo", () => {
     expect(moreUp1).toHaveLength(0);
     expect(up1).toMatch(/^Updating \(dev\):$/m);
     expect(up1).toMatch(new RegExp(`^ \\+  ${MEMBER} share-golden-${PROJECT} created ${TOOK}$`, "m"));
-    expect(up1).toMatch(/^ \+  pulumi:pulumi:Stack image-members-producer-dev created /m);
+    expect(up1).toMatch(/^ \+ {2}pulumi:pulumi:Stack image-members-producer-dev created /m);
     expect(up1).toMatch(/^Resources:\n {4}\+ 3 created$/m);
     expect(up1).toMatch(new RegExp(`^Outputs:\\n {4}sharedWith: \\{\\n {8}${UUID}: \\[\\n {12}\\[0\\]: "${PROJECT}"$`, "m"));
     expect(up1).not.toMatch(/^@ /m); // progress lines left out

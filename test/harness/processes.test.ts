@@ -59,7 +59,12 @@ describe("ProcessWatcher.stopLeftovers", () => {
     const { root, jobPids, closed } = await standIn([runner(), runner(), "sleep 0.2"]);
     const watcher = new ProcessWatcher(root.pid!, 10);
     // every job sampled, the short one ended
-    await expect.poll(() => (watcher.sample(), watcher.processes().filter((p) => jobPids.includes(p.pid)).length)).toBe(3);
+    await expect
+      .poll(() => {
+        watcher.sample();
+        return watcher.processes().filter((p) => jobPids.includes(p.pid)).length;
+      })
+      .toBe(3);
     await expect.poll(() => stillRunning(watcher.processes()).length).toBe(2); // the two runners
     process.kill(-root.pid!, "SIGKILL");
     await closed;

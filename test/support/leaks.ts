@@ -118,9 +118,9 @@ function collect(sources: LeakSources): Labelled[] {
     for (const p of stackFiles(s)) file(p === s.statePath ? "state file" : "stack file", p);
   }
   for (const f of sources.files ?? []) file("file", f);
-  (sources.results ?? []).forEach((r, i) => out.push(...resultTexts(r, `result #${i} (${r.command})`)));
-  (sources.errors ?? []).forEach((e, i) => out.push({ label: `error #${i}`, text: errorTexts(e) }));
-  (sources.texts ?? []).forEach((t, i) => out.push({ label: `text #${i}`, text: t }));
+  for (const [i, r] of (sources.results ?? []).entries()) out.push(...resultTexts(r, `result #${i} (${r.command})`));
+  for (const [i, e] of (sources.errors ?? []).entries()) out.push({ label: `error #${i}`, text: errorTexts(e) });
+  for (const [i, t] of (sources.texts ?? []).entries()) out.push({ label: `text #${i}`, text: t });
   return out;
 }
 
