@@ -8,7 +8,8 @@
  * Made in a test: deleted when that test ends, passed or failed (after its own `finally`s). Made
  * outside a test (a `beforeAll`, a helper it calls): deleted after the file's tests, after the
  * file's own `afterAll` hooks (vitest runs after-hooks in reverse order of registration, and this
- * module registers its hook when the file imports it) — so after the stacks sharing the image are
+ * module registers its hook when the file import { inParallel } from "../../provider/parallel";
+imports it) — so after the stacks sharing the image are
  * destroyed. A file whose `afterAll` stops the cloud the image lives in calls `deleteTestImages()`
  * first.
  */
@@ -42,6 +43,7 @@ export async function deleteTestImages(): Promise<void> {
 
 async function deleteAll(images: Made[]): Promise<void> {
   // as the entry that made it: an image's owner can always delete it
-  const failed = (await Promise.allSettled(images.map((m) => deleteImage(m.cloudsFile, m.entry, m.id)))).flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
+  const failed: string[] = [];
+  await inParallel(images, 8, (m) => deleteImage(m.cloudsFile, m.entry, m.id).then(() => undefined, (e: unknown) => void failed.push(String(e))));
   if (failed.length) throw new Error(`could not delete ${failed.length} test image(s):\n${failed.join("\n")}`);
 }
