@@ -8,13 +8,13 @@
  * Made in a test: deleted when that test ends, passed or failed (after its own `finally`s). Made
  * outside a test (a `beforeAll`, a helper it calls): deleted after the file's tests, after the
  * file's own `afterAll` hooks (vitest runs after-hooks in reverse order of registration, and this
- * module registers its hook when the file import { inParallel } from "../../provider/parallel";
-imports it) — so after the stacks sharing the image are
+ * module registers its hook when the file imports it) — so after the stacks sharing the image are
  * destroyed. A file whose `afterAll` stops the cloud the image lives in calls `deleteTestImages()`
  * first.
  */
 import { afterAll, onTestFinished, TestRunner } from "vitest";
 import { createImage, deleteImage } from "../../dev/harness/images";
+import { inParallel } from "../../provider/parallel";
 
 interface Made {
   cloudsFile: string;
