@@ -11,6 +11,11 @@
  * - `status429`: answer 429 with `Retry-After: <retryAfterSeconds>` without forwarding;
  * - `latency`: wait `minMs..maxMs` before forwarding.
  *
+ * Besides these seeded faults, `refusals` answer every request they match with a fixed status (a
+ * 403, say), without forwarding: a persistent, non-retryable refusal, optionally only of requests
+ * whose body contains some text (one member's POST among many). A refused request still consumes
+ * its two draws; the fault drawn for it is dropped.
+ *
  * Each kind has a `rate` (0..1), optionally limited to requests whose method and path (the path
  * without the query) match, and optionally to `max` occurrences. At most one kind applies to a
  * request: one draw per request walks the kinds that match it in the order above, so the rates add
@@ -82,6 +87,18 @@ export interface FaultConfig {
   status429?: FaultRule & { retryAfterSeconds?: number };
   /** Added delay, uniform in minMs..maxMs (defaults 50..200). */
   latency?: FaultRule & { minMs?: number; maxMs?: number };
+}
+
+/** A refusal: every request it matches is answered `status` without being forwarded. */
+export interface Refusal {
+  method?: string | string[];
+  /** Only requests whose path (without query) matches; default all. */
+  path?: RegExp;
+  /** Only requests whose body contains this text (e.g. a member id in a member POST). */
+  bodyIncludes?: string;
+  status: number;
+  /** The answer's `message`; default `fault-proxy: refused with <status>`. */
+  message?: string;
 }
 
 export interface FaultDecision {
@@ -288,6 +305,8 @@ export function forward(
   upstream: Upstream,
   seen: SeenSecrets,
   swallow = false,
+  /** The request's body when it was read already (to match a refusal). */
+  body?: Buffer,
 ): Promise<ForwardResult> {
   return new Promise<ForwardResult>((resolve) => {
     let done = false;
@@ -343,7 +362,8 @@ export function forward(
     res.on("close", () => {
       if (!res.writableFinished && !swallow) outgoing.destroy();
     });
-    req.pipe(outgoing);
+    if (body) outgoing.end(body);
+    else req.pipe(outgoing);
   });
 }
 
@@ -362,6 +382,8 @@ export interface FaultLogEntry {
   upstreamStatus?: number;
   /** What the client got from the proxy: a status, or "reset". */
   clientSaw?: number | "reset";
+  /** Answered by a refusal (`clientSaw` its status), not forwarded. */
+  refused?: true;
   latencyMs?: number;
   /** Error code when the upstream could not be reached or the exchange broke off. */
   error?: string;
@@ -394,6 +416,7 @@ export interface FaultProxyOptions {
   /** Seed for the PRNG; default random (reported as `proxy.seed`). */
   seed?: number;
   faults?: FaultConfig;
+  refusals?: Refusal[];
 }
 
 export interface FaultProxy {
@@ -411,6 +434,8 @@ export interface FaultProxy {
   reset(options?: { seed?: number }): void;
   /** Replaces the fault rules (`{}`: pass everything); the PRNG continues. */
   setFaults(faults: FaultConfig): void;
+  /** Replaces the refusals (`[]`: none). */
+  setRefusals(refusals: Refusal[]): void;
   /** True when `text` contains a token the proxy saw in a header (values are never exposed). */
   containsSecret(text: string): boolean;
   /** How many distinct tokens the proxy saw. */
@@ -428,6 +453,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
   const up = upstreamOf(upstream);
   let seed = options.seed ?? randomSeed();
   const planner = new FaultPlanner(seed, options.faults ?? {});
+  let refusals = options.refusals ?? [];
   const seen = new SeenSecrets();
   let stats = emptyStats(seed);
   let entries: FaultLogEntry[] = [];
@@ -441,25 +467,19 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     seen.note(req.headers);
     const decision = planner.next(method, pathname);
     const byMethod = (stats.byMethod[method] ??= { requests: 0, forwarded: 0, faulted: 0, faults: zeroKinds() });
-    const entry: FaultLogEntry = { seq: ++stats.requests, method, path: pathname, fault: decision.fault };
+    const entry: FaultLogEntry = { seq: ++stats.requests, method, path: pathname, fault: "none" };
     const query = (req.url ?? "").slice(pathname.length + 1);
     if (query) entry.query = query;
     entries.push(entry);
     byMethod.requests++;
-    if (decision.fault !== "none") {
-      stats.faulted++;
-      stats.faults[decision.fault]++;
-      byMethod.faulted++;
-      byMethod.faults[decision.fault]++;
-      if (decision.burstStart) stats.bursts++;
-    }
     const current = () => gen === generation;
+    let body: Buffer | undefined; // read already, when a refusal had to look at it
     const pass = async (swallow: boolean) => {
       if (current()) {
         stats.forwarded++;
         byMethod.forwarded++;
       }
-      const r = await forward(req, res, up, seen, swallow);
+      const r = await forward(req, res, up, seen, swallow, body);
       if (r.status !== undefined) entry.upstreamStatus = r.status;
       if (r.error !== undefined) {
         entry.error = r.error;
@@ -467,47 +487,74 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       }
       entry.clientSaw = swallow ? "reset" : r.status ?? (res.headersSent ? res.statusCode : "reset");
     };
-    const answer = (status: number, extra: Record<string, string>) => {
+    const answer = (status: number, extra: Record<string, string>, message = `fault-proxy: injected ${status}`) => {
+      const send = () => {
+        const text = JSON.stringify({ message });
+        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...extra });
+        res.end(text);
+        entry.clientSaw = status;
+      };
+      if (body) return send();
       // read the request to its end first, so the connection stays usable (keep-alive)
       req.resume();
-      req.on("end", () => {
-        const body = JSON.stringify({ message: `fault-proxy: injected ${status}` });
-        res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...extra });
-        res.end(body);
-        entry.clientSaw = status;
-      });
+      req.on("end", send);
     };
-    switch (decision.fault) {
-      case "dropBefore":
-        entry.clientSaw = "reset";
-        req.socket.resetAndDestroy();
-        return;
-      case "dropAfter":
-        void pass(true);
-        return;
-      case "status503":
-        answer(503, {});
-        return;
-      case "status429":
-        answer(429, { "retry-after": String(decision.retryAfterSeconds ?? 1) });
-        return;
-      case "latency": {
-        entry.latencyMs = decision.latencyMs;
-        const t = setTimeout(() => {
-          timers.delete(t);
-          if (req.socket.destroyed) {
-            entry.clientSaw = "reset";
-            entry.error = "client-gone";
-            return;
-          }
-          void pass(false);
-        }, decision.latencyMs ?? 0);
-        timers.add(t);
-        return;
+    const proceed = () => {
+      entry.fault = decision.fault;
+      if (decision.fault !== "none" && current()) {
+        stats.faulted++;
+        stats.faults[decision.fault]++;
+        byMethod.faulted++;
+        byMethod.faults[decision.fault]++;
+        if (decision.burstStart) stats.bursts++;
       }
-      default:
-        void pass(false);
+      switch (decision.fault) {
+        case "dropBefore":
+          entry.clientSaw = "reset";
+          req.socket.resetAndDestroy();
+          return;
+        case "dropAfter":
+          void pass(true);
+          return;
+        case "status503":
+          answer(503, {});
+          return;
+        case "status429":
+          answer(429, { "retry-after": String(decision.retryAfterSeconds ?? 1) });
+          return;
+        case "latency": {
+          entry.latencyMs = decision.latencyMs;
+          const t = setTimeout(() => {
+            timers.delete(t);
+            if (req.socket.destroyed) {
+              entry.clientSaw = "reset";
+              entry.error = "client-gone";
+              return;
+            }
+            void pass(false);
+          }, decision.latencyMs ?? 0);
+          timers.add(t);
+          return;
+        }
+        default:
+          void pass(false);
+      }
+    };
+    const refusing = refusals.filter((r) => matches({ rate: 1, method: r.method, path: r.path }, method, pathname));
+    if (refusing.length > 0) {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        body = Buffer.concat(chunks);
+        const text = body.toString();
+        const refusal = refusing.find((r) => r.bodyIncludes === undefined || text.includes(r.bodyIncludes));
+        if (!refusal) return proceed();
+        entry.refused = true;
+        answer(refusal.status, {}, refusal.message ?? `fault-proxy: refused with ${refusal.status}`);
+      });
+      return;
     }
+    proceed();
   });
   server.keepAliveTimeout = 60_000; // longer than a test: a client never reuses a socket we just closed
   server.headersTimeout = 65_000;
@@ -543,6 +590,9 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     },
     setFaults(faults) {
       planner.setFaults(faults);
+    },
+    setRefusals(next) {
+      refusals = next;
     },
     containsSecret: (text) => seen.containsSecret(text),
     get secretsSeen() {

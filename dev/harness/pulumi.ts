@@ -212,6 +212,8 @@ export interface UpOptions extends RunOptions {
   expectNoChanges?: boolean;
   /** `up` only: preview first, as a plain `pulumi up --yes` does (default: `--skip-preview`). */
   withPreview?: boolean;
+  /** `--diff`: the CLI prints each changed property's old and new values (in `stdout`). */
+  diff?: boolean;
 }
 export interface RefreshOptions extends RunOptions {
   previewOnly?: boolean;
@@ -282,12 +284,12 @@ export class PulumiStack<P = any> {
   up(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
     this.lastProgram = program;
     const preview = opts.withPreview ? [] : ["--skip-preview"];
-    return this.run("up", false, ["up", "--yes", ...preview, ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
+    return this.run("up", false, ["up", "--yes", ...preview, ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes"), ...flag(opts.diff, "--diff")], opts);
   }
 
   preview(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
     this.lastProgram = program;
-    return this.run("preview", true, ["preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes")], opts);
+    return this.run("preview", true, ["preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes"), ...flag(opts.diff, "--diff")], opts);
   }
 
   refresh(opts: RefreshOptions = {}): Promise<RunResult> {

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 /**
  * A Keystone + Glance stand-in on 127.0.0.1 for the faults a real server cannot be made to produce
  * (dropped connections, 503 bursts, slow answers). Real HTTP, in-memory members. A request no route
- * matches gets a 501 and is recorded in `unmatched`, which the fixture asserts is empty.
+ * matches (or only routes that pass it on) gets a 501 and is recorded in `unmatched`, which the
+ * fixture asserts is empty.
  */
 
 export interface RecordedRequest {
@@ -14,7 +15,8 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | "reset" | "hang";
+/** "next": not this route's business (a fault for some members only); the next matching route answers. */
+export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | "reset" | "hang" | "next";
 export type Handler = (req: RecordedRequest, server: FakeOpenStack) => Reply | Promise<Reply>;
 
 interface Route {
@@ -125,14 +127,18 @@ export class FakeOpenStack {
     for await (const c of req) chunks.push(c as Buffer);
     const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() };
     this.requests.push(recorded);
-    const route = this.routes.find((r) => r.method === recorded.method && r.path.test(recorded.path.split("?")[0]!) && (r.times === undefined || r.times > 0));
-    if (!route) {
+    let reply: Reply = "next";
+    for (const route of this.routes) {
+      if (route.method !== recorded.method || !route.path.test(recorded.path.split("?")[0]!) || route.times === 0) continue;
+      if (route.times !== undefined) route.times--;
+      reply = await route.handler(recorded, this);
+      if (reply !== "next") break;
+    }
+    if (reply === "next") {
       this.unmatched.push(recorded);
       res.writeHead(501, { "content-type": "application/json" }).end(JSON.stringify({ message: `no route for ${recorded.method} ${recorded.path}` }));
       return;
     }
-    if (route.times !== undefined) route.times--;
-    const reply = await route.handler(recorded, this);
     if (reply === "reset") {
       req.socket.destroy();
       return;
