@@ -3,7 +3,7 @@ import { alreadySharedError, existingMembersError, hasCode, ownerListedError } f
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { checkId } from "../sdk/validation";
 import { changed, Checker, compact, type DynamicProvider, isUnknown, type ReadResult } from "./checks";
-import { claimMemberships, forgetMembers, serviceFor } from "./command-cache";
+import { claimMemberships, forgetMembers, isClaimed, serviceFor } from "./command-cache";
 import { inParallel, MEMBER_WRITES_IN_FLIGHT } from "./parallel";
 import { partialFailure, reasonOf } from "./partial-failure";
 import { placementDiff, placementOf } from "./placement";
@@ -122,7 +122,8 @@ async function update(id: string, olds: ImageShareOutputs, news: ImageShareInput
   const removes = [...held.keys()].filter((m) => !wanted.has(m));
   claimMemberships(imageId, memberIds.filter((m) => held.has(m)));
   const result = await writeMembers(glance, news, adds, removes, held);
-  const outs = outputsOf(news, result.held, glance.region);
+  // where it acted: a cloud the program no longer names is still the one read and delete must use
+  const outs = outputsOf(where, result.held, glance.region);
   if (result.failures.length) throw partialFailure(id, failureMessage("updated", imageId, adds.length + removes.length, result), outs, news);
   return { outs };
 }
@@ -173,10 +174,13 @@ async function read(id: string, stored: Partial<ImageShareOutputs> = {}): Promis
 
 async function remove(_id: string, props: ImageShareOutputs): Promise<void> {
   const glance = await serviceFor(props);
-  // the declared members only, never the undeclared ones an exclusive refresh found; a member or an
-  // image already gone is success (deleteMember's own rule)
-  const result = await writeMembers(glance, { imageId: props.imageId }, [], props.memberIds, new Map(props.memberIds.map((m) => [m, props.statuses?.[m] ?? "pending"])));
-  if (result.failures.length) throw new Error(failureMessage("destroyed", props.imageId, props.memberIds.length, result));
+  // the declared members only, never the undeclared ones an exclusive refresh found, nor those another
+  // ImageShare of this program took over in this command (a share renamed without an alias: the engine
+  // creates the new one first and deletes this one last); a member or an image already gone is
+  // success (deleteMember's own rule)
+  const memberIds = props.memberIds.filter((m) => !isClaimed(props.imageId, m));
+  const result = await writeMembers(glance, { imageId: props.imageId }, [], memberIds, new Map(memberIds.map((m) => [m, props.statuses?.[m] ?? "pending"])));
+  if (result.failures.length) throw new Error(failureMessage("destroyed", props.imageId, memberIds.length, result));
 }
 
 /** An owner is not a member of its own image: refused before any request to Glance. */
