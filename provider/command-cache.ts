@@ -121,10 +121,21 @@ const claimed = new Set<string>();
  * ImageShare's create or update claims them first, and the dropped ImageMember's delete then
  * leaves them in Glance.
  */
-export function claimMemberships(imageId: string, memberIds: Iterable<string>): void {
-  for (const memberId of memberIds) claimed.add(memberResourceId(imageId, memberId));
+export function claimMemberships(imageId: string, memberIds: Iterable<string>, through?: { region?: string }): void {
+  for (const memberId of memberIds) {
+    claimed.add(memberResourceId(imageId, memberId));
+    if (through) claimed.add(regional(through.region, imageId, memberId));
+  }
 }
 
-export function isClaimed(imageId: string, memberId: string): boolean {
-  return claimed.has(memberResourceId(imageId, memberId));
+/**
+ * Whether an ImageShare claimed the membership; `through`: only a claim made through an image
+ * service of that region counts (an ImageShare's writes record theirs so). An ImageShare's delete
+ * asks so: a share renamed without an alias leaves the members the new one took over, while a share
+ * replaced into another region still removes its members from the old region's Glance.
+ */
+export function isClaimed(imageId: string, memberId: string, through?: { region?: string }): boolean {
+  return claimed.has(through ? regional(through.region, imageId, memberId) : memberResourceId(imageId, memberId));
 }
+
+const regional = (region: string | undefined, imageId: string, memberId: string) => `${region ?? ""}\0${memberResourceId(imageId, memberId)}`;

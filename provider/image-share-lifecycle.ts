@@ -96,7 +96,7 @@ async function create(inputs: ImageShareInputs): Promise<{ id: string; outs: Ima
   const { imageId, memberIds } = inputs;
   refuseOwner(glance, memberIds);
   // one read before any write: a create that may not take over what it finds stops before it writes
-  const held = await takeOver(inputs, await glance.listMembers(imageId), new Set(memberIds));
+  const held = await takeOver(glance, inputs, await glance.listMembers(imageId), new Set(memberIds));
   const result = await writeMembers(glance, inputs, memberIds.filter((m) => !held.has(m)), [], held);
   const outs = outputsOf(inputs, result.held, glance.region);
   if (result.failures.length) throw partialFailure(imageId, failureMessage("created", imageId, memberIds.length, result), outs, inputs);
@@ -116,11 +116,11 @@ async function update(id: string, olds: ImageShareOutputs, news: ImageShareInput
   if (news.exclusive) {
     const members = await glance.listMembers(imageId);
     const newlyDeclared = new Set(memberIds.filter((m) => !held.has(m)));
-    held = new Map([...members.filter((m) => !newlyDeclared.has(m.memberId)).map((m) => [m.memberId, m.status] as const), ...(await takeOver(news, members, newlyDeclared))]);
+    held = new Map([...members.filter((m) => !newlyDeclared.has(m.memberId)).map((m) => [m.memberId, m.status] as const), ...(await takeOver(glance, news, members, newlyDeclared))]);
   }
   const adds = memberIds.filter((m) => !held.has(m));
   const removes = [...held.keys()].filter((m) => !wanted.has(m));
-  claimMemberships(imageId, memberIds.filter((m) => held.has(m)));
+  claimMemberships(imageId, memberIds.filter((m) => held.has(m)), glance);
   const result = await writeMembers(glance, news, adds, removes, held);
   // where it acted: a cloud the program no longer names is still the one read and delete must use
   const outs = outputsOf(where, result.held, glance.region);
@@ -133,12 +133,12 @@ async function update(id: string, olds: ImageShareOutputs, news: ImageShareInput
  * adoptExisting says), answered ones only with adoptExisting: true. Refuses them all, before any
  * write, when any may not be taken over.
  */
-async function takeOver(inputs: ImageShareInputs, members: Member[], declared: Set<string>): Promise<Map<string, MemberStatus>> {
+async function takeOver(glance: ImageService, inputs: ImageShareInputs, members: Member[], declared: Set<string>): Promise<Map<string, MemberStatus>> {
   const found = members.filter((m) => declared.has(m.memberId));
   const refused = found.filter((m) => !mayTakeOver(inputs.adoptExisting, m));
   if (refused.length) throw existingMembersError(RESOURCE, inputs.imageId, inputs.adoptExisting === false ? found : refused, inputs.adoptExisting);
   if (inputs.adoptExisting === undefined) for (const m of found) await warnTakenOver(RESOURCE, m);
-  claimMemberships(inputs.imageId, found.map((m) => m.memberId));
+  claimMemberships(inputs.imageId, found.map((m) => m.memberId), glance);
   return new Map(found.map((m) => [m.memberId, m.status]));
 }
 
@@ -175,10 +175,10 @@ async function read(id: string, stored: Partial<ImageShareOutputs> = {}): Promis
 async function remove(_id: string, props: ImageShareOutputs): Promise<void> {
   const glance = await serviceFor(props);
   // the declared members only, never the undeclared ones an exclusive refresh found, nor those another
-  // ImageShare of this program took over in this command (a share renamed without an alias: the engine
-  // creates the new one first and deletes this one last); a member or an image already gone is
-  // success (deleteMember's own rule)
-  const memberIds = props.memberIds.filter((m) => !isClaimed(props.imageId, m));
+  // ImageShare of this program wrote or took over in this command, in this region (a share renamed
+  // without an alias: the engine creates the new one first and deletes this one last); a member or an
+  // image already gone is success (deleteMember's own rule)
+  const memberIds = props.memberIds.filter((m) => !isClaimed(props.imageId, m, glance));
   const result = await writeMembers(glance, { imageId: props.imageId }, [], memberIds, new Map(memberIds.map((m) => [m, props.statuses?.[m] ?? "pending"])));
   if (result.failures.length) throw new Error(failureMessage("destroyed", props.imageId, memberIds.length, result));
 }
@@ -219,7 +219,7 @@ async function writeMembers(
     try {
       if (add) {
         held.set(memberId, (await addMember(glance, inputs, memberId)).status);
-        claimMemberships(imageId, [memberId]);
+        claimMemberships(imageId, [memberId], glance);
         result.added++;
       } else {
         await glance.deleteMember(imageId, memberId);

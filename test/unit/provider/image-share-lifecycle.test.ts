@@ -3,9 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, vi } from "vitest";
-import { UNKNOWN } from "../../provider/checks";
-import { imageShareProvider as p, type ImageShareOutputs } from "../../provider/image-share-lifecycle";
-import { imageMemberProvider } from "../../provider/image-member-lifecycle";
+import { UNKNOWN } from "../../../provider/checks";
+import { imageShareProvider as p, type ImageShareOutputs } from "../../../provider/image-share-lifecycle";
+import { imageMemberProvider } from "../../../provider/image-member-lifecycle";
 import { CONSUMER, IMAGE, PASSWORD } from "../support/fake-fixture";
 import { PROJECT_ID, type FakeMember, type FakeOpenStack, type RecordedRequest } from "../support/fake-openstack";
 import { newCommand, test } from "../support/provider-fixture";
@@ -439,5 +439,19 @@ describe("ImageShare and other resources of the same program", () => {
     await p.create({ imageId: IMAGE, memberIds: ["a", "b", "c"] });
     await p.delete(old.id, old.outs);
     expect(inGlance(fake)).toEqual(["a", "b", "c"]);
+  });
+
+  test("an ImageShare replaced into another region still removes its members from the old region", async ({ fake }) => {
+    fake.regions.push({ id: "RegionTwo", interfaces: ["public"] });
+    fake.addImage(IMAGE); // (the fake serves one image store to both regions)
+    const old = await p.create({ imageId: IMAGE, memberIds: ["a", "b"], region: "RegionOne" });
+    newCommand();
+    vi.spyOn(pulumi.log, "warn").mockResolvedValue();
+    expect(await p.diff(IMAGE, old.outs, { imageId: IMAGE, memberIds: ["a", "b"], region: "RegionTwo" })).toMatchObject({ changes: true, replaces: ["region"] });
+    await p.create({ imageId: IMAGE, memberIds: ["a", "b"], region: "RegionTwo" });
+    const from = fake.requests.length;
+    await p.delete(old.id, old.outs);
+    expect(fake.requests.slice(from).filter((r) => r.method === "DELETE").map((r) => r.path).sort()).toEqual(
+      ["a", "b"].map((m) => `/image/RegionOne/public/v2/images/${IMAGE}/members/${m}`));
   });
 });
