@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudsFileVia, leaksIn, removeCloudsCopies, startFaultProxy, type FaultLogEntry, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
+import { addMemberRaw, deleteMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { resourceErrors } from "../support/cli-output";
 import { testCloud } from "../support/cloud";
+import { createTestImage } from "../support/images";
 import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 
 /**
@@ -21,7 +22,6 @@ const newProjectId = () => crypto.randomUUID().replaceAll("-", "");
 let proxy: FaultProxy;
 let env: Record<string, string>;
 const stacks: TestStack[] = [];
-const images: string[] = [];
 
 beforeAll(async () => {
   proxy = await startFaultProxy(cloud.imageUrl, { seed: 1 });
@@ -30,7 +30,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(stacks.map((s) => s.remove()));
-  await Promise.all(images.map((i) => deleteImage(cloud.cloudsFile, "producer", i)));
   await proxy?.close();
   removeCloudsCopies();
 });
@@ -41,11 +40,8 @@ async function stackFor(label: string): Promise<TestStack> {
   return stack;
 }
 
-async function sharedImage(name: string): Promise<string> {
-  const image = await createImage(cloud.cloudsFile, "producer", { visibility: "shared", name });
-  images.push(image);
-  return image;
-}
+/** Deleted after the file's tests (test/support/images.ts). */
+const sharedImage = (name: string) => createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name });
 
 async function membersInGlance(image: string): Promise<string[]> {
   const r = await listMembersRaw(cloud.cloudsFile, "producer", image);
