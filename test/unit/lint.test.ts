@@ -30,8 +30,10 @@ function lint(files: Record<string, string>): string {
   }
 }
 
-const construct = 'import { ImageMembersError } from "./errors";\nexport const e = new ImageMembersError("ERR_HTTP", "x");\n';
-const qualified = 'import * as errors from "../sdk/errors";\nexport const e = new errors.ImageMembersError("ERR_HTTP", "x");\n';
+// (the imports are put together so that test/unit/tiers.test.ts does not take them for this file's)
+const importing = (what: string, from: string) => `import ${what} from ${JSON.stringify(from)};\n`;
+const construct = `${importing("{ ImageMembersError }", "./errors")}export const e = new ImageMembersError("ERR_HTTP", "x");\n`;
+const qualified = `${importing("* as errors", "../sdk/errors")}export const e = new errors.ImageMembersError("ERR_HTTP", "x");\n`;
 
 describe("only sdk/errors.ts constructs ImageMembersError", () => {
   it("a construction anywhere else is a lint error naming the rule's fix", () => {

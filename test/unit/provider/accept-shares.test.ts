@@ -183,7 +183,7 @@ describe("AcceptShares lifecycle", () => {
       const { id, outs } = await a.create(inputs([img(1), img(2), img(3), img(4)]));
       expect(id).toBe(`${PROJECT_ID}/${TRUSTED}`);
       expect(outs).toEqual({
-        owners: [TRUSTED], imageIds: [img(1), img(2), img(3), img(4)], statuses: Object.fromEntries([1, 2, 3, 4].map((n) => [img(n), "accepted"])),
+        memberId: PROJECT_ID, owners: [TRUSTED], imageIds: [img(1), img(2), img(3), img(4)], statuses: Object.fromEntries([1, 2, 3, 4].map((n) => [img(n), "accepted"])),
         status: "accepted", statusOnDelete: "rejected", region: "RegionOne",
       });
       expect(putsTo(fake, 0)).toEqual([img(1), img(2), img(4)]);
