@@ -132,21 +132,6 @@ describe("ImageMember", () => {
     );
   });
 
-  it("an ImageMember on the image of an exclusive ImageShare fails the program at registration", async () => {
-    const r = await rig.failingUp((pkg) => {
-      new pkg.ImageShare("all", { imageId: rig.image, memberIds: ["p1"], exclusive: true });
-      new pkg.ImageMember("one", { imageId: rig.image, memberId: "p2" });
-    });
-    const message =
-      `ImageMember "one" and ImageShare "all" both declare members of image ${rig.image}, and ImageShare "all" is exclusive ` +
-      `(its memberIds are the image's only members): list the members in ImageShare "all"'s memberIds instead, or set exclusive: false on it`;
-    expect(r.closing.at(-1)).toBe(message);
-    // the ImageShare registered first, valid on its own, and the engine may have created it meanwhile;
-    // the ImageMember never registered
-    expect(r.stack.resources().map((res) => res.type)).not.toContain(IM);
-    expect(r.glance.flat().join(" ")).not.toContain("::one");
-  });
-
 });
 
 describe("MemberAcceptance", () => {

@@ -193,6 +193,21 @@ describe("an exclusive ImageShare", () => {
     await stack.expectNoDrift(program);
   }, 300_000);
 
+  it("an ImageMember of the same image in the same program fails it at registration, naming both; nothing changes", async () => {
+    const before = await membersInGlance(image);
+    const r = await stack.up((pkg) => {
+      program(pkg, {} as never);
+      new pkg.ImageMember("one", { imageId: image, memberId: newProjectId() });
+    }, { allowFailure: true });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.output).toContain(
+      `ImageMember "one" and ImageShare "only" both declare members of image ${image}, and ImageShare "only" is exclusive ` +
+        `(its memberIds are the image's only members): list the members in ImageShare "only"'s memberIds instead, or set exclusive: false on it`,
+    );
+    expect(stack.eng.resource("one")).toBeUndefined();
+    expect(await membersInGlance(image)).toEqual(before);
+  }, 300_000);
+
   it("destroy removes the declared members only", async () => {
     const byHand = newProjectId();
     expect((await addMemberRaw(cloud.cloudsFile, "producer", image, byHand)).status).toBe(200);
