@@ -16,13 +16,30 @@
 // in them (checked: the run fails if one appears anywhere a tool printed).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  addMemberRaw,
+  createImage,
+  deleteImage,
+  deleteMemberRaw,
+  getMemberRaw,
+  glanceRaw,
+  setImageVisibility,
+  setMemberStatusRaw,
+} from "../dev/harness/images";
 import type { OpenStack } from "../dev/harness/openstack";
-import { addMemberRaw, createImage, deleteImage, deleteMemberRaw, getMemberRaw, glanceRaw, setImageVisibility, setMemberStatusRaw } from "../dev/harness/images";
-import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
-import { pulumiCli, PulumiStack, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { createProgramDir, type ProgramDir, projectPackage } from "../dev/harness/programs";
+import { type RunResult as CliResult, PulumiStack, pulumiCli } from "../dev/harness/pulumi";
 import { useProgram, writeInputs } from "./folder-program";
-import { peersCloudsFile, pulumiOpenStackEnv, pulumiOpenStackProgramDir, type OpenStackSdk, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
-import { hcl, TofuDir, tofuConfig, type TofuRun } from "./tofu";
+import {
+  type OpenStackSdk,
+  type Peers,
+  type PulumiOpenStackPeer,
+  peersCloudsFile,
+  pulumiOpenStackEnv,
+  pulumiOpenStackProgramDir,
+  type TofuPeer,
+} from "./peers";
+import { hcl, TofuDir, type TofuRun, tofuConfig } from "./tofu";
 
 export type Tool = "ours" | "opentofu" | "pulumi-openstack";
 export const TOOLS: Tool[] = ["ours", "opentofu", "pulumi-openstack"];
@@ -34,7 +51,11 @@ export const CHECK_COMMANDS: Record<Tool, string> = {
   "pulumi-openstack": "pulumi preview --refresh --expect-no-changes",
 };
 const APPLY_COMMANDS: Record<Tool, string> = { ours: "pulumi up", opentofu: "tofu apply -auto-approve", "pulumi-openstack": "pulumi up" };
-const DESTROY_COMMANDS: Record<Tool, string> = { ours: "pulumi destroy", opentofu: "tofu destroy -auto-approve", "pulumi-openstack": "pulumi destroy" };
+const DESTROY_COMMANDS: Record<Tool, string> = {
+  ours: "pulumi destroy",
+  opentofu: "tofu destroy -auto-approve",
+  "pulumi-openstack": "pulumi destroy",
+};
 
 // --- what a stack declares, and each tool's way of declaring it -----------------------------------
 
@@ -77,17 +98,32 @@ type Pkg = typeof import("pulumi-image-members");
 /** Pulumi's outcome line: the error, else the first step that would change something, else the
  *  first warning, else the change summary. */
 export function pulumiLine(r: CliResult): string {
-  const first = (s: string) => s.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
+  const first = (s: string) =>
+    s
+      .split("\n")
+      .map((l) => l.trim())
+      .find(Boolean) ?? "";
   if (r.exitCode !== 0 && r.exitCode !== 7 && r.errors.length) return first(r.errors[0]);
   const stepLine = r.stdout
     .split("\n")
     .map((l) => l.trim())
-    .find((l) => /^(\+-|\+\+|--|[~+-]|>-|<=|=)\s+\S+:\S+\s+\S+\s+(create|update|delete|replace|create-replacement|delete-replaced|read|import)\b/.test(l) && !/pulumi:pulumi:Stack|pulumi:providers:/.test(l));
+    .find(
+      (l) =>
+        /^(\+-|\+\+|--|[~+-]|>-|<=|=)\s+\S+:\S+\s+\S+\s+(create|update|delete|replace|create-replacement|delete-replaced|read|import)\b/.test(
+          l,
+        ) && !/pulumi:pulumi:Stack|pulumi:providers:/.test(l),
+    );
   if (stepLine) return stepLine.replace(/\s+/g, " ");
   // (the CLI's own warning that it took a plugin from PATH, as the bridged peer is given to it, is not the tool's answer)
   const warning = r.events
     .map((e) => e.diagnosticEvent)
-    .find((d) => d && d.severity === "warning" && !/^\s*$/.test(d.message) && !/^using pulumi-resource-\S+ from \$PATH/.test(String(d.message).trim()));
+    .find(
+      (d) =>
+        d &&
+        d.severity === "warning" &&
+        !/^\s*$/.test(d.message) &&
+        !/^using pulumi-resource-\S+ from \$PATH/.test(String(d.message).trim()),
+    );
   if (warning) return `warning: ${first(String(warning.message).replace(/\u001b\[[0-9;]*m/g, ""))}`;
   // a plugin's own warnings reach the CLI's display as `warning: …` lines under the resource
   const printed = r.stdout
@@ -98,7 +134,10 @@ export function pulumiLine(r: CliResult): string {
   if (r.exitCode !== 0) return first(r.message ?? r.stderr);
   const m = /Resources:\s*\n((?:\s+\S.*\n?)+)/.exec(r.stdout);
   if (m) {
-    const counts = m[1].split("\n").map((l) => l.trim()).filter((l) => /^[+~-]?\s*\d+ \w+/.test(l));
+    const counts = m[1]
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => /^[+~-]?\s*\d+ \w+/.test(l));
     return `Resources: ${counts.join(", ")}`;
   }
   return first(r.stdout);
@@ -121,14 +160,26 @@ export function tofuLine(r: TofuRun): string {
   const change = lines.findIndex((l) => /^# \S+ (has changed|has been deleted|will be|must be|is tainted)/.test(l));
   if (change >= 0) {
     // what changed, when something did (a deleted object lists every attribute going to null)
-    const attr = /has changed|will be updated/.test(lines[change]) ? lines.slice(change + 1, change + 12).find((l) => /^~\s+\w+\s+=/.test(l)) : undefined;
+    const attr = /has changed|will be updated/.test(lines[change])
+      ? lines.slice(change + 1, change + 12).find((l) => /^~\s+\w+\s+=/.test(l))
+      : undefined;
     return attr ? `${lines[change]}: ${attr.replace(/\s+/g, " ")}` : lines[change];
   }
   return closing ?? lines.find((l) => /^Plan: /.test(l)) ?? lines.find(Boolean) ?? "";
 }
 
-const fromCli = (command: string, r: CliResult): Cmd => ({ command, exitCode: r.exitCode, line: pulumiLine(r), output: `${r.output}\n${r.message ?? ""}` });
-const fromTofu = (command: string, r: TofuRun): Cmd => ({ command, exitCode: r.code, line: tofuLine(r), output: `${r.stdout}\n${r.stderr}` });
+const fromCli = (command: string, r: CliResult): Cmd => ({
+  command,
+  exitCode: r.exitCode,
+  line: pulumiLine(r),
+  output: `${r.output}\n${r.message ?? ""}`,
+});
+const fromTofu = (command: string, r: TofuRun): Cmd => ({
+  command,
+  exitCode: r.code,
+  line: tofuLine(r),
+  output: `${r.stdout}\n${r.stderr}`,
+});
 
 /** The folder's own program (its index.js, from bench/programs/), run by the CLI's language host. */
 const program = {};
@@ -142,11 +193,17 @@ function oursDriver(cloudsFile: string): Driver {
       const prog: ProgramDir = await createProgramDir(projectPackage(), { label: `drift-${label}` });
       useProgram(prog.dir, "drift-ours.js");
       writeInputs(prog.dir, label, { decls });
-      const eng = await PulumiStack.create<Pkg>({ programDir: prog, project: "drift", stack: label, env: { OS_CLIENT_CONFIG_FILE: cloudsFile, OS_CLOUD: undefined } });
+      const eng = await PulumiStack.create<Pkg>({
+        programDir: prog,
+        project: "drift",
+        stack: label,
+        env: { OS_CLIENT_CONFIG_FILE: cloudsFile, OS_CLOUD: undefined },
+      });
       return {
         apply: async () => fromCli(APPLY_COMMANDS.ours, await eng.up(program, { allowFailure: true })),
         repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
-        check: async () => fromCli(CHECK_COMMANDS.ours, await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true })),
+        check: async () =>
+          fromCli(CHECK_COMMANDS.ours, await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true })),
         destroy: async () => fromCli(DESTROY_COMMANDS.ours, await eng.destroy({ allowFailure: true })),
         remove: async () => prog.remove(),
       };
@@ -173,7 +230,11 @@ function bridgedDriver(cloudsFile: string, peer: PulumiOpenStackPeer): Driver {
       return {
         apply: async () => fromCli(APPLY_COMMANDS["pulumi-openstack"], await eng.up(program, { allowFailure: true })),
         repair: async () => fromCli("pulumi up --refresh", await eng.up(program, { refresh: true, allowFailure: true })),
-        check: async () => fromCli(CHECK_COMMANDS["pulumi-openstack"], await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true })),
+        check: async () =>
+          fromCli(
+            CHECK_COMMANDS["pulumi-openstack"],
+            await eng.preview(program, { refresh: true, expectNoChanges: true, allowFailure: true }),
+          ),
         destroy: async () => fromCli(DESTROY_COMMANDS["pulumi-openstack"], await eng.destroy({ allowFailure: true })),
         remove: async () => prog.remove(),
       };
@@ -181,14 +242,19 @@ function bridgedDriver(cloudsFile: string, peer: PulumiOpenStackPeer): Driver {
   };
 }
 
-
 /** The HCL of a stack's declarations: one aliased provider configuration per clouds.yaml entry. */
 export function tofuBody(decls: Decl[]): { providers: Entry[]; body: string } {
   const providers = [...new Set(decls.map((d) => d.cloud))];
   const blocks = decls.map((d) => {
     const provider = `  provider = openstack.${d.cloud}`;
     if (d.kind === "share") {
-      return [`resource "openstack_images_image_access_v2" "share" {`, provider, `  image_id  = ${hcl(d.imageId)}`, `  member_id = ${hcl(d.memberId)}`, `}`].join("\n");
+      return [
+        `resource "openstack_images_image_access_v2" "share" {`,
+        provider,
+        `  image_id  = ${hcl(d.imageId)}`,
+        `  member_id = ${hcl(d.memberId)}`,
+        `}`,
+      ].join("\n");
     }
     if (d.kind === "accept") {
       return [
@@ -226,9 +292,15 @@ function tofuDriver(cloudsFile: string, peer: TofuPeer): Driver {
     async stack(label, decls) {
       const t = TofuDir.create(peer, `drift-${label}`, { OS_CLIENT_CONFIG_FILE: cloudsFile });
       const { providers, body } = tofuBody(decls);
-      t.write(tofuConfig(providers.map((cloud) => ({ alias: cloud, cloud })), body));
+      t.write(
+        tofuConfig(
+          providers.map((cloud) => ({ alias: cloud, cloud })),
+          body,
+        ),
+      );
       await t.init();
-      const run = async (command: string, args: string[]) => fromTofu(command, await t.run([...args, "-input=false"], { timeoutMs: 300_000 }));
+      const run = async (command: string, args: string[]) =>
+        fromTofu(command, await t.run([...args, "-input=false"], { timeoutMs: 300_000 }));
       return {
         apply: () => run(APPLY_COMMANDS.opentofu, ["apply", "-auto-approve"]),
         repair: () => run(APPLY_COMMANDS.opentofu, ["apply", "-auto-approve"]),
@@ -516,7 +588,11 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
   const peersClouds = peersCloudsFile(rig.cloudsFile);
   const drivers: Partial<Record<Tool, Driver | string>> = {
     ours: oursDriver(rig.cloudsFile),
-    opentofu: !peers.opentofu ? "not built: not looked for" : peers.opentofu.built ? tofuDriver(peersClouds, peers.opentofu) : `not built: ${peers.opentofu.reason}`,
+    opentofu: !peers.opentofu
+      ? "not built: not looked for"
+      : peers.opentofu.built
+        ? tofuDriver(peersClouds, peers.opentofu)
+        : `not built: ${peers.opentofu.reason}`,
     "pulumi-openstack": !peers["pulumi-openstack"]
       ? "not built: not looked for"
       : peers["pulumi-openstack"].built
@@ -545,10 +621,20 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
           cloudsFile: rig.cloudsFile,
           projects: rig.projects as Record<Entry, string>,
           image: async (name, active) => {
-            const id = await createImage(rig.cloudsFile, "producer", { visibility: "shared", name: name ?? `drift-${scenario.id}-${tool}` });
+            const id = await createImage(rig.cloudsFile, "producer", {
+              visibility: "shared",
+              name: name ?? `drift-${scenario.id}-${tool}`,
+            });
             images.push(id);
             if (active) {
-              const up = await glanceRaw(rig.cloudsFile, "producer", "PUT", `/v2/images/${id}/file`, "drift-table", "application/octet-stream");
+              const up = await glanceRaw(
+                rig.cloudsFile,
+                "producer",
+                "PUT",
+                `/v2/images/${id}/file`,
+                "drift-table",
+                "application/octet-stream",
+              );
               if (up.status !== 204) throw new Error(`uploading image data answered ${up.status}`);
             }
             return id;
@@ -582,7 +668,9 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
             exitCode: o.cmd.exitCode,
             line: redact(o.cmd.line, names()),
             ...(o.extra ? { extra: redact(o.extra, names()) } : {}),
-            ...(o.also?.length ? { also: o.also.map((a) => ({ command: a.command, exitCode: a.exitCode, line: redact(a.line, names()) })) } : {}),
+            ...(o.also?.length
+              ? { also: o.also.map((a) => ({ command: a.command, exitCode: a.exitCode, line: redact(a.line, names()) })) }
+              : {}),
           };
         } catch (e) {
           const message = (e as Error).message;
@@ -605,10 +693,22 @@ export async function runDrift(options: DriftOptions): Promise<DriftResults> {
   const peerInfo: Record<string, string> = {};
   for (const t of ["opentofu", "pulumi-openstack"] as const) {
     const p = peers[t];
-    peerInfo[t] = !p ? "not looked for" : p.built ? (t === "opentofu" ? `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}` : `@pulumi/openstack ${(p as PulumiOpenStackPeer).sdkVersion}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`) : `not built: ${p.reason}`;
+    peerInfo[t] = !p
+      ? "not looked for"
+      : p.built
+        ? t === "opentofu"
+          ? `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`
+          : `@pulumi/openstack ${(p as PulumiOpenStackPeer).sdkVersion}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`
+        : `not built: ${p.reason}`;
   }
   return {
-    meta: { startedAt, pulumi: pulumiCli().version, peers: peerInfo, checkCommands: CHECK_COMMANDS, seconds: (performance.now() - started) / 1000 },
+    meta: {
+      startedAt,
+      pulumi: pulumiCli().version,
+      peers: peerInfo,
+      checkCommands: CHECK_COMMANDS,
+      seconds: (performance.now() - started) / 1000,
+    },
     rows,
   };
 }
@@ -656,7 +756,9 @@ export function formatDriftTable(results: DriftResults): string {
     `Drift checks: ${TOOLS.map((t) => `${HEADERS[t]}: \`${CHECK_COMMANDS[t]}\``).join("; ")} ` +
       "(pulumi: 0 clean, 7 changes, other: error; tofu: 0 clean, 2 changes, 1 error). Create rows: `pulumi up` / `tofu apply -auto-approve`; " +
       `destroy rows: \`pulumi destroy\` / \`tofu destroy -auto-approve\`. Pulumi CLI ${results.meta.pulumi}; ` +
-      `${Object.entries(results.meta.peers).map(([k, v]) => `${k}: ${v}`).join("; ")}.`,
+      `${Object.entries(results.meta.peers)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; ")}.`,
   );
   return out.join("\n");
 }

@@ -23,9 +23,20 @@
 // built ran every scenario (whatever the tools answered: the answers are the measurement).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startOpenStack, type OpenStack } from "../dev/harness/openstack";
-import { ALL_METHODS, formatReport, METHODS, PEER_METHODS, runBenchmark, setupBench, stopRunningCommand, type BenchSetup, type Method, type PeerMethod } from "./measure";
+import { type OpenStack, startOpenStack } from "../dev/harness/openstack";
 import { formatDriftTable, runDrift, SCENARIOS, writeDrift } from "./drift";
+import {
+  ALL_METHODS,
+  type BenchSetup,
+  formatReport,
+  METHODS,
+  type Method,
+  PEER_METHODS,
+  type PeerMethod,
+  runBenchmark,
+  setupBench,
+  stopRunningCommand,
+} from "./measure";
 import { findPeers, type Peers } from "./peers";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]
@@ -94,10 +105,18 @@ function parseArgs(argv: string[]): Args {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => inline ?? argv[++i];
     switch (flag) {
-      case "--members": args.members = int(flag, value()); break;
-      case "--runs": args.runs = int(flag, value()); break;
-      case "--concurrency": args.concurrency = int(flag, value()); break;
-      case "--parallel": args.parallel = int(flag, value()); break;
+      case "--members":
+        args.members = int(flag, value());
+        break;
+      case "--runs":
+        args.runs = int(flag, value());
+        break;
+      case "--concurrency":
+        args.concurrency = int(flag, value());
+        break;
+      case "--parallel":
+        args.parallel = int(flag, value());
+        break;
       case "--out": {
         const v = value();
         if (!v) throw new UsageError("--out needs a file name");
@@ -127,10 +146,18 @@ function parseArgs(argv: string[]): Args {
         args.scenarios = list;
         break;
       }
-      case "--peers": args.peers = true; break;
-      case "--drift": args.drift = true; break;
-      case "--skip-checkpoints": args.skipCheckpoints = true; break;
-      case "--strict": args.strict = true; break;
+      case "--peers":
+        args.peers = true;
+        break;
+      case "--drift":
+        args.drift = true;
+        break;
+      case "--skip-checkpoints":
+        args.skipCheckpoints = true;
+        break;
+      case "--strict":
+        args.strict = true;
+        break;
       case "-h":
       case "--help":
         console.log(USAGE);
@@ -164,7 +191,9 @@ async function main(): Promise<number> {
   try {
     const begun = performance.now();
     // the peers first: a first build takes minutes, and is better done before the servers start
-    const peerMethods = args.drift ? [...PEER_METHODS] : args.methods.filter((m): m is PeerMethod => (PEER_METHODS as Method[]).includes(m));
+    const peerMethods = args.drift
+      ? [...PEER_METHODS]
+      : args.methods.filter((m): m is PeerMethod => (PEER_METHODS as Method[]).includes(m));
     const peers: Peers = peerMethods.length ? await findPeers(peerMethods, log) : {};
     let t0 = performance.now();
     log("starting Keystone + Glance on 127.0.0.1 (member quota unlimited)...");
@@ -174,13 +203,17 @@ async function main(): Promise<number> {
       const results = await runDrift({ rig: openstack, peers, only: args.scenarios, log: (l) => log(`drift ${l}`) });
       console.log(formatDriftTable(results));
       writeDrift(results, path.resolve(args.table), path.resolve(args.out));
-      log(`drift table written to ${path.resolve(args.table)}, results to ${path.resolve(args.out)} (${((performance.now() - begun) / 1000).toFixed(0)} s in all)`);
+      log(
+        `drift table written to ${path.resolve(args.table)}, results to ${path.resolve(args.out)} (${((performance.now() - begun) / 1000).toFixed(0)} s in all)`,
+      );
       const harnessErrors = results.rows.flatMap((r) => Object.values(r.cells)).filter((c) => c?.notMeasured?.startsWith("harness error"));
       return harnessErrors.length ? 1 : 0;
     }
     t0 = performance.now();
     bench = await setupBench(openstack);
-    log(`proxies ${bench.keystone.url} (keystone), ${bench.glance.url} (glance); program dir ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `proxies ${bench.keystone.url} (keystone), ${bench.glance.url} (glance); program dir ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const results = await runBenchmark(bench, { ...args, peers, log });
     const report = formatReport(results);
     console.log(report);

@@ -36,23 +36,42 @@
 // Both are timed whole and at the proxy, like the provider; their requests are reported, not checked.
 // Every method's window is measured at the proxy; raw and openstacksdk also report their own loop
 // time. The order of the methods rotates from run to run; ratios are computed within a run.
-import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { addCounts, CountingProxy, memberWindowMs, REQUEST_KINDS, totalRequests, type RequestCounts, type RequestKind } from "../dev/harness/counting-proxy";
+import {
+  addCounts,
+  CountingProxy,
+  memberWindowMs,
+  REQUEST_KINDS,
+  type RequestCounts,
+  type RequestKind,
+  totalRequests,
+} from "../dev/harness/counting-proxy";
 import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
-import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
 import type { ProcessSample } from "../dev/harness/processes";
-import { languageHosts, pulumiCli, PulumiStack, type RunResult as CliResult } from "../dev/harness/pulumi";
+import { createProgramDir, type ProgramDir, projectPackage } from "../dev/harness/programs";
+import { type RunResult as CliResult, languageHosts, PulumiStack, pulumiCli } from "../dev/harness/pulumi";
 import { programSource, useProgram, writeInputs } from "./folder-program";
-import { bridgedPlugins, type OpenStackSdk, peersCloudsFile, PULUMI_OPENSTACK_VERSION, pulumiOpenStackEnv, pulumiOpenStackProgramDir, tofuPlugins, type Peers, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
-import { cpuSince, exitedChildrenCpuMs, watchCheckpoints, type CheckpointStats } from "./probe";
+import {
+  bridgedPlugins,
+  type OpenStackSdk,
+  type Peers,
+  PULUMI_OPENSTACK_VERSION,
+  type PulumiOpenStackPeer,
+  peersCloudsFile,
+  pulumiOpenStackEnv,
+  pulumiOpenStackProgramDir,
+  type TofuPeer,
+  tofuPlugins,
+} from "./peers";
+import { type CheckpointStats, cpuSince, exitedChildrenCpuMs, watchCheckpoints } from "./probe";
 import { rawCreate, rawDelete, rawGet } from "./raw";
-import { hcl, lastLines, TofuDir, tofuConfig, type TofuRun } from "./tofu";
+import { hcl, lastLines, TofuDir, type TofuRun, tofuConfig } from "./tofu";
 
 type Pkg = typeof import("pulumi-image-members");
 const IMAGE_MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
@@ -228,7 +247,9 @@ export interface BenchResults {
     credentialSets: number;
     commands: Record<Operation, string>;
     /** The peers asked for: versions, or why they were not measured. */
-    peers?: Partial<Record<PeerMethod, { built: boolean; version?: string; reason?: string; failed?: string; commands?: Record<Operation, string> }>>;
+    peers?: Partial<
+      Record<PeerMethod, { built: boolean; version?: string; reason?: string; failed?: string; commands?: Record<Operation, string> }>
+    >;
   };
   setup: { programDirMs: number; packageBuildMs: number };
   runs: RunResult[];
@@ -452,7 +473,13 @@ async function cliLifecycle(
   return phases;
 }
 
-async function runProvider(bench: BenchSetup, o: Required<BenchOptions>, run: number, imageId: string, members: string[]): Promise<MethodResult> {
+async function runProvider(
+  bench: BenchSetup,
+  o: Required<BenchOptions>,
+  run: number,
+  imageId: string,
+  members: string[],
+): Promise<MethodResult> {
   const s = await newStack(bench, o, `provider-${run}`);
   writeInputs(bench.program.dir, s.stack.stackName, { members: { imageId, memberIds: members, cloud: o.cloud } });
   try {
@@ -557,7 +584,13 @@ function tofuMembers(imageId: string, members: string[]): string {
 }
 
 /** Everything measured around one tofu command. */
-async function tofuPhase(bench: BenchSetup, t: TofuDir, op: Operation, o: Required<BenchOptions>, expectCode: number): Promise<PhaseResult> {
+async function tofuPhase(
+  bench: BenchSetup,
+  t: TofuDir,
+  op: Operation,
+  o: Required<BenchOptions>,
+  expectCode: number,
+): Promise<PhaseResult> {
   bench.take();
   const cpu = process.cpuUsage();
   const children0 = exitedChildrenCpuMs();
@@ -586,7 +619,14 @@ async function tofuPhase(bench: BenchSetup, t: TofuDir, op: Operation, o: Requir
 }
 
 /** N `openstack_images_image_access_v2` through OpenTofu: apply, refresh-only apply, the drift check, destroy. */
-async function runOpenTofu(bench: BenchSetup, o: Required<BenchOptions>, run: number, imageId: string, members: string[], peer: TofuPeer): Promise<MethodResult> {
+async function runOpenTofu(
+  bench: BenchSetup,
+  o: Required<BenchOptions>,
+  run: number,
+  imageId: string,
+  members: string[],
+  peer: TofuPeer,
+): Promise<MethodResult> {
   const t = TofuDir.create(peer, `bench-${run}`, { OS_CLIENT_CONFIG_FILE: bench.peersCloudsFile });
   try {
     t.write(tofuConfig([{ cloud: o.cloud, imageUrl: bench.glance.url }], tofuMembers(imageId, members)));
@@ -645,7 +685,12 @@ class SdkProcess {
   }
 
   static start(cloudsFile: string): SdkProcess {
-    const env: NodeJS.ProcessEnv = { ...process.env, OS_CLIENT_CONFIG_FILE: cloudsFile, no_proxy: "127.0.0.1,localhost", NO_PROXY: "127.0.0.1,localhost" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      OS_CLIENT_CONFIG_FILE: cloudsFile,
+      no_proxy: "127.0.0.1,localhost",
+      NO_PROXY: "127.0.0.1,localhost",
+    };
     delete env.OS_CLOUD;
     delete env.PYTHONPATH;
     const child = spawn(PYTHON, [SDK_HELPER], { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -747,8 +792,16 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
         : !p.built
           ? { built: false, reason: p.reason }
           : m === "opentofu"
-            ? { built: true, version: `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`, commands: TOFU_COMMANDS }
-            : { built: true, version: `@pulumi/openstack ${PULUMI_OPENSTACK_VERSION}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`, commands: COMMANDS };
+            ? {
+                built: true,
+                version: `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`,
+                commands: TOFU_COMMANDS,
+              }
+            : {
+                built: true,
+                version: `@pulumi/openstack ${PULUMI_OPENSTACK_VERSION}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`,
+                commands: COMMANDS,
+              };
     }
   }
   const runs: RunResult[] = [];
@@ -767,7 +820,15 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
         const members = memberIds(o.members);
         try {
           if (method === "opentofu") result.opentofu = await runOpenTofu(bench, o, run, imageId, members, o.peers.opentofu as TofuPeer);
-          else result["pulumi-openstack"] = await runPulumiOpenStack(bench, o, run, imageId, members, o.peers["pulumi-openstack"] as PulumiOpenStackPeer);
+          else
+            result["pulumi-openstack"] = await runPulumiOpenStack(
+              bench,
+              o,
+              run,
+              imageId,
+              members,
+              o.peers["pulumi-openstack"] as PulumiOpenStackPeer,
+            );
         } catch (e) {
           // a peer that fails is reported, and the benchmark carries on
           const message = (e instanceof Error ? e.message : String(e)).split("\n").filter(Boolean).slice(0, 6).join(" / ");
@@ -794,7 +855,10 @@ export async function runBenchmark(bench: BenchSetup, options: BenchOptions = {}
       o.log(
         `run ${run}/${o.runs} ${method.padEnd(12)} ` +
           OPERATIONS.filter((op) => r[op])
-            .map((op) => `${op} ${cli ? time(r[op]) : `${(r[op]!.ms / 1000).toFixed(2)} s`}${cli ? ` (${r[op]!.pluginProcesses} plugin process(es))` : ""}`)
+            .map(
+              (op) =>
+                `${op} ${cli ? time(r[op]) : `${(r[op]!.ms / 1000).toFixed(2)} s`}${cli ? ` (${r[op]!.pluginProcesses} plugin process(es))` : ""}`,
+            )
             .join(", ") +
           ` (${((performance.now() - t0) / 1000).toFixed(1)} s in all)`,
       );
@@ -825,7 +889,12 @@ const LABELS: Record<Method, string> = {
 };
 
 const CLI_VERB: Record<Operation, string> = { create: "up", refresh: "refresh", check: "preview --refresh", delete: "destroy" };
-const TOFU_VERB: Record<Operation, string> = { create: "apply", refresh: "apply -refresh-only", check: "plan -refresh-only", delete: "destroy" };
+const TOFU_VERB: Record<Operation, string> = {
+  create: "apply",
+  refresh: "apply -refresh-only",
+  check: "plan -refresh-only",
+  delete: "destroy",
+};
 
 function summarize(runs: RunResult[], o: Required<BenchOptions>, meta: BenchResults["meta"]): Row[] {
   const rows: Row[] = [];
@@ -833,9 +902,16 @@ function summarize(runs: RunResult[], o: Required<BenchOptions>, meta: BenchResu
   for (const [m, p] of Object.entries(meta.peers ?? {})) if (p?.failed) failures.set(m, p.failed);
   for (const operation of OPERATIONS) {
     for (const method of o.methods) {
-      const timings: Row["timing"][] = method === "provider" || isPeer(method) ? ["command", "window"] : method === "noop" ? ["command"] : ["window"];
+      const timings: Row["timing"][] =
+        method === "provider" || isPeer(method) ? ["command", "window"] : method === "noop" ? ["command"] : ["window"];
       const peer = isPeer(method) ? o.peers[method] : undefined;
-      const notMeasured = isPeer(method) ? (!peer ? "not built: not looked for" : !peer.built ? `not built: ${peer.reason}` : undefined) : undefined;
+      const notMeasured = isPeer(method)
+        ? !peer
+          ? "not built: not looked for"
+          : !peer.built
+            ? `not built: ${peer.reason}`
+            : undefined
+        : undefined;
       for (const timing of timings) {
         const phases = runs.map((r) => r[method]?.[operation]).filter((p): p is PhaseResult => p !== undefined);
         if (!phases.length) {
@@ -946,17 +1022,33 @@ export function economyChecks(results: BenchResults): Check[] {
     const { create, refresh, check, delete: del } = p;
     if (create) {
       exactly(`${tag} create: one POST per member`, n, create.requests.post);
-      exactly(`${tag} create: no other member requests`, 0, create.requests.getOne + create.requests.getList + create.requests.put + create.requests.delete);
+      exactly(
+        `${tag} create: no other member requests`,
+        0,
+        create.requests.getOne + create.requests.getList + create.requests.put + create.requests.delete,
+      );
     }
-    for (const [op, phase] of [["refresh", refresh], ["check", check]] as const) {
+    for (const [op, phase] of [
+      ["refresh", refresh],
+      ["check", check],
+    ] as const) {
       if (!phase) continue;
-      between(`${tag} ${op}: list requests for ${n} members of one image, at most 1 per plugin process (${phase.pluginProcesses} process(es))`, 1, phase.pluginProcesses ?? 0, phase.requests.getList);
+      between(
+        `${tag} ${op}: list requests for ${n} members of one image, at most 1 per plugin process (${phase.pluginProcesses} process(es))`,
+        1,
+        phase.pluginProcesses ?? 0,
+        phase.requests.getList,
+      );
       exactly(`${tag} ${op}: no single-member GETs`, 0, phase.requests.getOne);
       exactly(`${tag} ${op}: no writes`, 0, phase.requests.post + phase.requests.put + phase.requests.delete);
     }
     if (del) {
       exactly(`${tag} delete: one DELETE per member`, n, del.requests.delete);
-      exactly(`${tag} delete: no other member requests`, 0, del.requests.post + del.requests.getOne + del.requests.getList + del.requests.put);
+      exactly(
+        `${tag} delete: no other member requests`,
+        0,
+        del.requests.post + del.requests.getOne + del.requests.getList + del.requests.put,
+      );
     }
   }
   return checks;
@@ -989,28 +1081,51 @@ const mb = (bytes: number | undefined) => (bytes === undefined ? "" : (bytes / 1
 export function formatReport(results: BenchResults): string {
   const { meta } = results;
   const head = [
-    "operation", "method", "median s", "ms/member", "members/s", "thpt/raw",
-    "token", "POST", "GET1", "GETlist", "PUT", "DELETE", "other", "failed", "plugins", "plugin RSS MiB", "ckpt writes", "ckpt MiB",
+    "operation",
+    "method",
+    "median s",
+    "ms/member",
+    "members/s",
+    "thpt/raw",
+    "token",
+    "POST",
+    "GET1",
+    "GETlist",
+    "PUT",
+    "DELETE",
+    "other",
+    "failed",
+    "plugins",
+    "plugin RSS MiB",
+    "ckpt writes",
+    "ckpt MiB",
   ];
   const body = results.rows.map((r) =>
     r.notMeasured !== undefined
       ? [r.operation, r.label.length > 140 ? `${r.label.slice(0, 137)}...` : r.label, ...head.slice(2).map(() => "")]
       : [
-    r.operation,
-    r.label,
-    fmt(r.medianMs / 1000, 3),
-    fmt(r.msPerMember, 2),
-    fmt(r.membersPerSecond, 1),
-    r.throughputVsRaw === undefined ? "" : `${r.throughputVsRaw.toFixed(2)}x`,
-    ...(["token", "post", "getOne", "getList", "put", "delete", "other", "failed"] as const).map((k) => (r.method === "noop" ? "" : String(r.requests[k]))),
-    r.pluginProcesses === undefined ? "" : String(r.pluginProcesses),
-    fmt(r.peakRssMb, 1),
-    r.checkpointWrites === undefined || r.timing !== "command" ? "" : String(r.checkpointWrites),
-    r.timing !== "command" ? "" : mb(r.checkpointBytes),
-  ]);
+          r.operation,
+          r.label,
+          fmt(r.medianMs / 1000, 3),
+          fmt(r.msPerMember, 2),
+          fmt(r.membersPerSecond, 1),
+          r.throughputVsRaw === undefined ? "" : `${r.throughputVsRaw.toFixed(2)}x`,
+          ...(["token", "post", "getOne", "getList", "put", "delete", "other", "failed"] as const).map((k) =>
+            r.method === "noop" ? "" : String(r.requests[k]),
+          ),
+          r.pluginProcesses === undefined ? "" : String(r.pluginProcesses),
+          fmt(r.peakRssMb, 1),
+          r.checkpointWrites === undefined || r.timing !== "command" ? "" : String(r.checkpointWrites),
+          r.timing !== "command" ? "" : mb(r.checkpointBytes),
+        ],
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const left = new Set([0, 1]);
-  const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join("  ")
+      .trimEnd();
   const load = (l: number[] | undefined) => (l ? l.map((x) => x.toFixed(2)).join(" ") : "?");
   const out: string[] = [];
   out.push(
@@ -1041,8 +1156,8 @@ export function formatReport(results: BenchResults): string {
   }
   out.push(
     `Commands: ${OPERATIONS.map((op) => `${op} = ${meta.commands[op]}`).join("; ")} (each with --parallel ${meta.parallel}, a file backend). ` +
-      "\"whole\" = the command as the harness runs it (the CLI from start to exit, its language host running the program); " +
-      "\"member requests at the proxy\" and the raw and openstacksdk rows = from the first member request's arrival at the Glance proxy to the last member answer. " +
+      '"whole" = the command as the harness runs it (the CLI from start to exit, its language host running the program); ' +
+      '"member requests at the proxy" and the raw and openstacksdk rows = from the first member request\'s arrival at the Glance proxy to the last member answer. ' +
       "thpt/raw = raw HTTP's window / this time, per run, median. Requests counted at the proxies " +
       "(openstacksdk's create includes its connect: token + version discovery). plugins = plugin processes the command started (most over runs); " +
       "plugin RSS = their largest peak RSS (VmHWM); ckpt = checkpoints the file backend wrote to the stack file, and its size after the command.",
@@ -1082,13 +1197,18 @@ export function formatReport(results: BenchResults): string {
           .map(
             (r) =>
               `${r.method} ${r.operation} ${r.checkpointWrites} writes, ${mb(r.checkpointBytes)} MiB at the end, ≈ ${mb(r.checkpointBytesWritten)} MiB written` +
-              (r.skipCheckpointsMs !== undefined ? `, ${fmt(r.medianMs / 1000, 2)} s vs ${fmt(r.skipCheckpointsMs / 1000, 2)} s with PULUMI_SKIP_CHECKPOINTS=true` : ""),
+              (r.skipCheckpointsMs !== undefined
+                ? `, ${fmt(r.medianMs / 1000, 2)} s vs ${fmt(r.skipCheckpointsMs / 1000, 2)} s with PULUMI_SKIP_CHECKPOINTS=true`
+                : ""),
           )
           .join("; ") +
         ".",
     );
   }
-  if (results.setup.packageBuildMs) out.push(`Package packed and installed for the program directory in ${fmt(results.setup.packageBuildMs / 1000, 1)} s (not timed above).`);
+  if (results.setup.packageBuildMs)
+    out.push(
+      `Package packed and installed for the program directory in ${fmt(results.setup.packageBuildMs / 1000, 1)} s (not timed above).`,
+    );
   out.push("");
   const failedEconomy = results.economy.filter((c) => !c.pass);
   out.push(

@@ -12,9 +12,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { copyTree, npm, onceAcrossProcesses, REPO_ROOT, repoPulumiVersion, type ProgramDir } from "../dev/harness/programs";
-import type { ProcessSample } from "../dev/harness/processes";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import type { ProcessSample } from "../dev/harness/processes";
+import { copyTree, npm, onceAcrossProcesses, type ProgramDir, REPO_ROOT, repoPulumiVersion } from "../dev/harness/programs";
 
 export const TOFU_VERSION = "1.12.6";
 export const TPO_VERSION = "3.4.0";
@@ -27,7 +27,11 @@ export interface OpenStackSdk {
   Provider: new (name: string, args: { cloud?: string; endpointOverrides?: Record<string, string> }, opts?: object) => object;
   images: {
     ImageAccess: new (name: string, args: { imageId: string; memberId: string; status?: string }, opts?: { provider?: object }) => object;
-    ImageAccessAccept: new (name: string, args: { imageId: string; memberId?: string; status: string }, opts?: { provider?: object }) => object;
+    ImageAccessAccept: new (
+      name: string,
+      args: { imageId: string; memberId?: string; status: string },
+      opts?: { provider?: object },
+    ) => object;
     getImageIds: (args: Record<string, string>, opts?: { provider?: object }) => Promise<{ ids?: string[] }>;
   };
 }
@@ -71,7 +75,10 @@ export interface Peers {
 
 /** The cache root dev/go-build.sh uses. */
 export function cacheBase(): string {
-  return process.env.PULUMI_IMAGE_MEMBERS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-image-members");
+  return (
+    process.env.PULUMI_IMAGE_MEMBERS_CACHE ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-image-members")
+  );
 }
 
 const PEERS_SCRIPT = path.join(REPO_ROOT, "bench", "build-peers.sh");
@@ -94,7 +101,8 @@ export function failureReason(stderr: string, code: number | null): string {
 /** `bash bench/build-peers.sh bin NAME`: its directory, building it first if needed (the build's stage
  *  lines go to our stderr as they come), or why it could not be built. */
 export function peerBin(name: "tofu" | "terraform-provider-openstack" | "pulumi-resource-openstack"): Promise<{ dir: string } | NotBuilt> {
-  if (!fs.existsSync(PEERS_SCRIPT)) return Promise.resolve({ built: false, reason: `${path.relative(REPO_ROOT, PEERS_SCRIPT)} is missing` });
+  if (!fs.existsSync(PEERS_SCRIPT))
+    return Promise.resolve({ built: false, reason: `${path.relative(REPO_ROOT, PEERS_SCRIPT)} is missing` });
   return new Promise((resolve) => {
     const child = spawn("bash", [PEERS_SCRIPT, "bin", name], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -146,12 +154,16 @@ export async function findPulumiOpenStack(log: (line: string) => void = () => {}
   const bin = await peerBin("pulumi-resource-openstack");
   if (!("dir" in bin)) return { built: false, reason: `pulumi-resource-openstack: ${bin.reason}` };
   const v = await run(path.join(bin.dir, "pulumi-resource-openstack"), ["-version"]);
-  if (v.code !== 0) return { built: false, reason: `pulumi-resource-openstack -version exited with ${v.code}: ${v.out.trim().split("\n")[0]}` };
+  if (v.code !== 0)
+    return { built: false, reason: `pulumi-resource-openstack -version exited with ${v.code}: ${v.out.trim().split("\n")[0]}` };
   let templateDir: string;
   try {
     templateDir = await installPulumiOpenStack(log);
   } catch (e) {
-    return { built: false, reason: `npm install @pulumi/openstack@${PULUMI_OPENSTACK_VERSION}: ${(e as Error).message.split("\n").slice(0, 3).join(" / ")}` };
+    return {
+      built: false,
+      reason: `npm install @pulumi/openstack@${PULUMI_OPENSTACK_VERSION}: ${(e as Error).message.split("\n").slice(0, 3).join(" / ")}`,
+    };
   }
   return { built: true, pluginDir: bin.dir, pluginVersion: v.out.trim(), templateDir, sdkVersion: PULUMI_OPENSTACK_VERSION };
 }
@@ -167,7 +179,15 @@ export async function installPulumiOpenStack(log: (line: string) => void = () =>
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: "pulumi-openstack-peer", private: true }, null, 2)}\n`);
     await npm(
-      ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error", `@pulumi/openstack@${PULUMI_OPENSTACK_VERSION}`, `@pulumi/pulumi@${pulumiVersion}`],
+      [
+        "install",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        `@pulumi/openstack@${PULUMI_OPENSTACK_VERSION}`,
+        `@pulumi/pulumi@${pulumiVersion}`,
+      ],
       dir,
     );
     // one @pulumi/pulumi for program, SDK and the harness's language server
@@ -188,7 +208,12 @@ export function pulumiOpenStackProgramDir(peer: PulumiOpenStackPeer, label: stri
   return {
     dir,
     packageName: "@pulumi/openstack",
-    template: { dir: peer.templateDir, pulumiVersion: repoPulumiVersion(), pkg: { name: "@pulumi/openstack", version: peer.sdkVersion, tarball: "", key: "" }, buildMs: 0 },
+    template: {
+      dir: peer.templateDir,
+      pulumiVersion: repoPulumiVersion(),
+      pkg: { name: "@pulumi/openstack", version: peer.sdkVersion, tarball: "", key: "" },
+      buildMs: 0,
+    },
     createMs: Date.now() - started,
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
@@ -236,7 +261,11 @@ export async function findPeers(tools: PeerTool[], log: (line: string) => void):
     else peers["pulumi-openstack"] = await findPulumiOpenStack(log);
     const p = peers[tool]!;
     const s = ((performance.now() - t0) / 1000).toFixed(1);
-    log(p.built ? `${tool}: ready in ${s} s (${tool === "opentofu" ? (p as TofuPeer).version : `pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`})` : `${tool}: not built: ${p.reason} (${s} s)`);
+    log(
+      p.built
+        ? `${tool}: ready in ${s} s (${tool === "opentofu" ? (p as TofuPeer).version : `pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`})`
+        : `${tool}: not built: ${p.reason} (${s} s)`,
+    );
   }
   return peers;
 }

@@ -11,10 +11,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 import { constants as osConstants } from "node:os";
-import { ProcessWatcher, type ProcessSample } from "../dev/harness/processes";
-import { TPO_VERSION, type TofuPeer } from "./peers";
+import * as path from "node:path";
+import { type ProcessSample, ProcessWatcher } from "../dev/harness/processes";
+import { type TofuPeer, TPO_VERSION } from "./peers";
 
 export interface TofuRun {
   args: string[];

@@ -1,6 +1,6 @@
 // How the demo prints: the Pulumi CLI's own display of each command (dev/harness/pulumi.ts's RunResult),
 // an `openstack image list`-like table, and a transcript writer that never lets a secret through.
-import { urnName, type RunResult, type Step } from "../dev/harness/pulumi";
+import { type RunResult, type Step, urnName } from "../dev/harness/pulumi";
 
 // --- the transcript ------------------------------------------------------------------------------
 
@@ -140,7 +140,8 @@ export function renderRun(t: Transcript, result: RunResult, full = false): void 
 /** Top-level inputs that the step of resource `name` with op `op` changes, from its engine event (the
  *  CLI reports no `diffs` for a dynamic provider's step: its display compares these inputs too). */
 export function changedInputs(result: RunResult, name: string, op: string): string[] {
-  const pre = result.events.find((e) => e.resourcePreEvent?.metadata?.op === op && urnName(e.resourcePreEvent.metadata.urn) === name)?.resourcePreEvent.metadata;
+  const pre = result.events.find((e) => e.resourcePreEvent?.metadata?.op === op && urnName(e.resourcePreEvent.metadata.urn) === name)
+    ?.resourcePreEvent.metadata;
   if (!pre) return [];
   const olds: Record<string, unknown> = pre.old?.inputs ?? {};
   const news: Record<string, unknown> = pre.new?.inputs ?? {};

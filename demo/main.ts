@@ -28,15 +28,15 @@
 // DEMO_OPENSTACK_PASSWORD (tests only): the local users' password, so that a test can check that the
 // transcript never shows it; default: a random one. Nothing here prints a password or a token, and
 // the demo fails when one reaches its transcript, a command's diagnostics or a stack's files.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { languageHosts, PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../dev/harness/pulumi";
-import { createProgramDir, projectPackage, type ProgramDir } from "../dev/harness/programs";
 import { createImage, deleteImage, listImages, listMembersRaw, session, setMemberStatusRaw } from "../dev/harness/images";
-import { randomPassword, startOpenStack, type OpenStack } from "../dev/harness/openstack";
-import { Transcript, changedInputs, changes, extraLines, renderRun, table } from "./format";
+import { type OpenStack, randomPassword, startOpenStack } from "../dev/harness/openstack";
+import { createProgramDir, type ProgramDir, projectPackage } from "../dev/harness/programs";
+import { languageHosts, PulumiRunError, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../dev/harness/pulumi";
+import { changedInputs, changes, extraLines, renderRun, Transcript, table } from "./format";
 
 const REPO = path.resolve(__dirname, "..");
 const IMAGE_NAME = "demo-golden-image";
@@ -155,7 +155,11 @@ async function showConsumerImages(): Promise<boolean> {
   t.command("openstack --os-cloud consumer image list");
   const images = await listImages(os.cloudsFile, "consumer");
   trackTokens();
-  for (const l of table(["ID", "Name", "Status"], images.map((i) => [i.id, String(i.name ?? ""), i.status]))) t.line(l);
+  for (const l of table(
+    ["ID", "Name", "Status"],
+    images.map((i) => [i.id, String(i.name ?? ""), i.status]),
+  ))
+    t.line(l);
   return images.some((i) => i.id === imageId);
 }
 
@@ -227,7 +231,9 @@ function ensureBuilt(allowBuild: boolean): void {
  * are shown as they come. Returns the directory it printed.
  */
 function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
-  t.command("npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227 and has its language host, else v3.274.1 built from Go modules once per machine");
+  t.command(
+    "npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227 and has its language host, else v3.274.1 built from Go modules once per machine",
+  );
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [path.join(REPO, "dev", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -308,10 +314,16 @@ async function main(argv: string[]): Promise<void> {
   const fromPath = onPath !== undefined && path.dirname(fs.realpathSync(onPath)) === fs.realpathSync(cli.binDir);
   t.line(
     `  ${cli.binDir}  (${
-      fromPath ? "the pulumi on PATH" : located.builtNow ? "built now from Go modules, cached outside the clone" : "built earlier from Go modules, cached outside the clone"
+      fromPath
+        ? "the pulumi on PATH"
+        : located.builtNow
+          ? "built now from Go modules, cached outside the clone"
+          : "built earlier from Go modules, cached outside the clone"
     })`,
   );
-  t.line(`  ${cli.languageHost}  (the Node.js language host: ${fromPath ? "the one the pulumi on PATH uses" : "built from github.com/pulumi/pulumi/sdk/v3 v3.68.0 with the CLI"})`);
+  t.line(
+    `  ${cli.languageHost}  (the Node.js language host: ${fromPath ? "the one the pulumi on PATH uses" : "built from github.com/pulumi/pulumi/sdk/v3 v3.68.0 with the CLI"})`,
+  );
   t.command("pulumi version");
   t.line(cli.version);
   expect(/^v3\.\d+\.\d+/.test(cli.version), `\`pulumi version\` printed ${JSON.stringify(cli.version)}, expected v3.x.y`);
@@ -334,7 +346,16 @@ async function main(argv: string[]): Promise<void> {
   t.command(`openstack --os-cloud producer image create --shared --disk-format raw --container-format bare ${IMAGE_NAME}`);
   imageId = await createImage(os.cloudsFile, "producer", { visibility: "shared", name: IMAGE_NAME });
   trackTokens();
-  for (const l of table(["Field", "Value"], [["id", imageId], ["name", IMAGE_NAME], ["owner", os.projects.producer], ["visibility", "shared"]])) t.line(l);
+  for (const l of table(
+    ["Field", "Value"],
+    [
+      ["id", imageId],
+      ["name", IMAGE_NAME],
+      ["owner", os.projects.producer],
+      ["visibility", "shared"],
+    ],
+  ))
+    t.line(l);
 
   // 4 --------------------------------------------------------------------------------------------
   heading("Install pulumi-image-members as users get it");
@@ -347,7 +368,9 @@ async function main(argv: string[]): Promise<void> {
   const [producer, consumer] = examples;
   const tpl = producer.prog.template;
   t.line(`  ${tpl.pkg.name}@${tpl.pkg.version} (${path.relative(REPO, tpl.pkg.tarball)}) with @pulumi/pulumi@${tpl.pulumiVersion}`);
-  t.line(`  ${((Date.now() - t4) / 1000).toFixed(1)} s${tpl.buildMs ? " (packed and installed now)" : " (reused an install of the same package content)"}`);
+  t.line(
+    `  ${((Date.now() - t4) / 1000).toFixed(1)} s${tpl.buildMs ? " (packed and installed now)" : " (reused an install of the same package content)"}`,
+  );
 
   // 5 --------------------------------------------------------------------------------------------
   heading("Producer stack: share the image with the consumer project");
@@ -363,7 +386,10 @@ async function main(argv: string[]): Promise<void> {
     changes(up1).some((s) => s.op === "create" && s.type === MEMBER && s.name === shareName),
     `the producer's up did not create ImageMember ${shareName}`,
   );
-  expect(up1.summary.create === 3, `the producer's up created ${up1.summary.create ?? 0} resources, expected 3 (stack, ImageShare, ImageMember)`);
+  expect(
+    up1.summary.create === 3,
+    `the producer's up created ${up1.summary.create ?? 0} resources, expected 3 (stack, ImageShare, ImageMember)`,
+  );
   t.line();
   t.command(`openstack --os-cloud producer image member list ${imageId}`);
   const pending = await memberStatus("producer");
@@ -385,7 +411,10 @@ async function main(argv: string[]): Promise<void> {
     changes(up2).some((s) => s.op === "create" && s.type === ACCEPTANCE && s.name === `accept-${LABEL}`),
     `the consumer's up did not create MemberAcceptance accept-${LABEL}`,
   );
-  expect(JSON.stringify(up2.outputs.accepted) === JSON.stringify([imageId]), `the consumer's output accepted is ${JSON.stringify(up2.outputs.accepted)}`);
+  expect(
+    JSON.stringify(up2.outputs.accepted) === JSON.stringify([imageId]),
+    `the consumer's output accepted is ${JSON.stringify(up2.outputs.accepted)}`,
+  );
   t.line();
   expect(await showConsumerImages(), "the consumer does not list the image after accepting it");
   t.note(`${IMAGE_NAME} is in the consumer's list now: accepted`);
@@ -394,7 +423,12 @@ async function main(argv: string[]): Promise<void> {
   heading("Drift check (what CI runs on a schedule): nothing drifted");
   for (const ex of [producer, consumer]) {
     const check = await pulumi(ex, "preview --refresh --expect-no-changes", 0);
-    expect(changes(check).length === 0, `the drift check of ${ex.example} proposed ${changes(check).map((s) => `${s.op} ${s.name}`).join(", ")}`);
+    expect(
+      changes(check).length === 0,
+      `the drift check of ${ex.example} proposed ${changes(check)
+        .map((s) => `${s.op} ${s.name}`)
+        .join(", ")}`,
+    );
     if (ex === producer) t.line();
   }
 
@@ -420,7 +454,12 @@ async function main(argv: string[]): Promise<void> {
   t.note("drift: the consumer's status changed outside its stack");
   t.line();
   const producerCheck = await pulumi(producer, "preview --refresh --expect-no-changes", 0);
-  expect(changes(producerCheck).length === 0, `the producer's drift check proposed ${changes(producerCheck).map((s) => `${s.op} ${s.name}`).join(", ")}`);
+  expect(
+    changes(producerCheck).length === 0,
+    `the producer's drift check proposed ${changes(producerCheck)
+      .map((s) => `${s.op} ${s.name}`)
+      .join(", ")}`,
+  );
   t.note("not drift for the producer: accepting or rejecting is the consumer's decision");
 
   // 10 -------------------------------------------------------------------------------------------
@@ -436,7 +475,12 @@ async function main(argv: string[]): Promise<void> {
   // 11 -------------------------------------------------------------------------------------------
   heading("Drift check passes again");
   const again = await pulumi(consumer, "preview --refresh --expect-no-changes", 0);
-  expect(changes(again).length === 0, `the drift check after the repair proposed ${changes(again).map((s) => `${s.op} ${s.name}`).join(", ")}`);
+  expect(
+    changes(again).length === 0,
+    `the drift check after the repair proposed ${changes(again)
+      .map((s) => `${s.op} ${s.name}`)
+      .join(", ")}`,
+  );
   t.line();
   expect(await showConsumerImages(), "the consumer does not list the image after the repair");
 
@@ -525,7 +569,12 @@ async function run(): Promise<number> {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   t.line();
   if (failure) {
-    const why = failure instanceof DemoFailure ? failure.message : failure instanceof PulumiRunError ? failure.message : (failure as Error)?.stack ?? String(failure);
+    const why =
+      failure instanceof DemoFailure
+        ? failure.message
+        : failure instanceof PulumiRunError
+          ? failure.message
+          : ((failure as Error)?.stack ?? String(failure));
     t.line(`demo FAILED ${step ? `at step ${step} (${stepTitle})` : "before its first step"} after ${seconds} s:`);
     t.lines(String(why), "  ");
     for (const p of problems) t.line(`  cleanup: ${p}`);

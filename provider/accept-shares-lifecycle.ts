@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { hasCode } from "../sdk/errors";
-import { MemberStatus, statusesOnDelete, type ImageService, type StatusOnDelete } from "../sdk/types";
+import { type ImageService, MemberStatus, type StatusOnDelete, statusesOnDelete } from "../sdk/types";
 import { checkId } from "../sdk/validation";
 import { Checker, compact, type DynamicProvider, isUnknown, type ReadResult } from "./checks";
 import { claimMemberships, serviceFor } from "./command-cache";
@@ -68,7 +68,12 @@ async function check(_olds: AcceptSharesInputs, news: AcceptSharesInputs): Promi
 function idListFailures(property: string, ids: unknown, required: boolean): pulumi.dynamic.CheckFailure[] {
   if (isUnknown(ids)) return [];
   if (!Array.isArray(ids) || (required && ids.length === 0)) {
-    return [{ property, reason: `must be a list of ${required ? "at least one " : ""}project or image id(s), not ${JSON.stringify(ids) ?? "undefined"}` }];
+    return [
+      {
+        property,
+        reason: `must be a list of ${required ? "at least one " : ""}project or image id(s), not ${JSON.stringify(ids) ?? "undefined"}`,
+      },
+    ];
   }
   return ids.flatMap((id, i) => {
     const problem = isUnknown(id) ? undefined : checkId(`${property}[${i}]`, id);
@@ -157,7 +162,11 @@ async function remove(_id: string, props: AcceptSharesOutputs): Promise<void> {
 
 /** This project's status for each image the trusted owners share with it (pages of the image list). */
 async function currentStatuses(glance: ImageService, inputs: Resolved): Promise<Record<string, MemberStatus>> {
-  const shared = await glance.listSharedImages({ owners: inputs.owners, memberStatus: "all", ...(inputs.tags?.length ? { tags: inputs.tags } : {}) });
+  const shared = await glance.listSharedImages({
+    owners: inputs.owners,
+    memberStatus: "all",
+    ...(inputs.tags?.length ? { tags: inputs.tags } : {}),
+  });
   return Object.fromEntries(shared.map((s) => [s.imageId, s.memberStatus]));
 }
 
@@ -171,7 +180,13 @@ interface AnswerResult {
  * Answers `answer` with the wanted status (those not answered so already) and leaves `leave` at
  * statusOnDelete, at most MEMBER_WRITES_IN_FLIGHT at a time; a share gone meanwhile drops out.
  */
-async function answer(glance: ImageService, inputs: Resolved, toAnswer: string[], leave: string[], statuses: Record<string, MemberStatus>): Promise<AnswerResult> {
+async function answer(
+  glance: ImageService,
+  inputs: Resolved,
+  toAnswer: string[],
+  leave: string[],
+  statuses: Record<string, MemberStatus>,
+): Promise<AnswerResult> {
   const result: AnswerResult = { statuses, failures: [] };
   const projectId = glance.projectId;
   for (const imageId of toAnswer) claimMemberships(imageId, [projectId]);
@@ -192,7 +207,12 @@ async function answer(glance: ImageService, inputs: Resolved, toAnswer: string[]
   return result;
 }
 
-function outputsOf(inputs: Resolved, memberId: string, statuses: Record<string, MemberStatus>, region: string | undefined): AcceptSharesOutputs {
+function outputsOf(
+  inputs: Resolved,
+  memberId: string,
+  statuses: Record<string, MemberStatus>,
+  region: string | undefined,
+): AcceptSharesOutputs {
   const imageIds = Object.keys(statuses).sort();
   return compact({
     memberId,
@@ -214,4 +234,7 @@ function failureMessage(r: AnswerResult): string {
   return `${RESOURCE}: ${r.failures.length} share(s) could not be answered (${first.join("; ")}${more}); the state records the others: run pulumi up again to finish`;
 }
 
-export const acceptSharesProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<AcceptSharesInputs, AcceptSharesOutputs>;
+export const acceptSharesProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<
+  AcceptSharesInputs,
+  AcceptSharesOutputs
+>;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { statusesOnDelete, type MemberStatus, type SharedImage, type StatusOnDelete } from "../sdk/types";
+import { type MemberStatus, type SharedImage, type StatusOnDelete, statusesOnDelete } from "../sdk/types";
 import { checkId, checkStatus } from "../sdk/validation";
 import { openFor } from "./functions";
 import { refuseImport } from "./import-option";
@@ -44,11 +44,14 @@ export function globToRegExp(glob: string): RegExp {
 /** Every problem of the arguments, each naming the property (refused when the program runs, before any request). */
 export function checkAcceptSharesArgs(args: unknown): string[] {
   const problems: string[] = [];
-  if (typeof args !== "object" || args === null) return ["arguments must be an object with owners (the project ids whose shares to accept)"];
+  if (typeof args !== "object" || args === null)
+    return ["arguments must be an object with owners (the project ids whose shares to accept)"];
   const a = args as Record<string, unknown>;
   const plain = (key: string, what: string) => {
     if (pulumi.Output.isInstance(a[key]) || a[key] instanceof Promise) {
-      problems.push(`${key} must be ${what} known when the program runs, not an Output or a Promise: the shares are listed before any resource is declared`);
+      problems.push(
+        `${key} must be ${what} known when the program runs, not an Output or a Promise: the shares are listed before any resource is declared`,
+      );
       return false;
     }
     return a[key] !== undefined && a[key] !== null;
@@ -59,7 +62,8 @@ export function checkAcceptSharesArgs(args: unknown): string[] {
     problems.push(`${key} is not a property of AcceptShares${near ? `; did you mean ${near}?` : ` (it has: ${argNames.join(", ")})`}`);
   }
   if (!plain("owners", "a list of project ids")) {
-    if (!pulumi.Output.isInstance(a.owners) && !(a.owners instanceof Promise)) problems.push("owners is required: give the project ids of the producers whose shares this project accepts");
+    if (!pulumi.Output.isInstance(a.owners) && !(a.owners instanceof Promise))
+      problems.push("owners is required: give the project ids of the producers whose shares this project accepts");
   } else if (!Array.isArray(a.owners)) {
     problems.push(`owners must be a list of project ids, not ${JSON.stringify(a.owners)}`);
   } else if (a.owners.length === 0) {
@@ -83,9 +87,11 @@ export function checkAcceptSharesArgs(args: unknown): string[] {
   }
   if (plain("tags", "a list of tags")) {
     if (!Array.isArray(a.tags)) problems.push(`tags must be a list of tags, not ${JSON.stringify(a.tags)}`);
-    else a.tags.forEach((tag, i) => {
-      if (typeof tag !== "string" || tag.trim() === "") problems.push(`tags[${i}] must be a non-empty string, not ${JSON.stringify(tag)}`);
-    });
+    else
+      a.tags.forEach((tag, i) => {
+        if (typeof tag !== "string" || tag.trim() === "")
+          problems.push(`tags[${i}] must be a non-empty string, not ${JSON.stringify(tag)}`);
+      });
   }
   for (const key of ["cloud", "region"] as const) {
     if (plain(key, "a string") && (typeof a[key] !== "string" || (a[key] as string).trim() === "")) {
@@ -108,7 +114,9 @@ async function listMatching(name: string, args: AcceptSharesArgs, owners: string
     const shared = await service.listSharedImageSet({ owners, ...(args.tags?.length ? { tags: args.tags } : {}) });
     return selectShares(shared, args.nameMatch).map((image) => image.imageId);
   } catch (e) {
-    throw new pulumi.RunError(`AcceptShares "${name}": listing the images shared with this project failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new pulumi.RunError(
+      `AcceptShares "${name}": listing the images shared with this project failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 

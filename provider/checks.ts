@@ -14,7 +14,10 @@ export const isUnknown = (v: unknown) => v === UNKNOWN;
 export class Checker {
   readonly failures: pulumi.dynamic.CheckFailure[] = [];
 
-  constructor(private readonly resource: string, private readonly inputs: Record<string, unknown>) {}
+  constructor(
+    private readonly resource: string,
+    private readonly inputs: Record<string, unknown>,
+  ) {}
 
   // Pulumi prints: resource 'name': property imageId value "" has a problem: <reason>
   private fail(property: string, reason: string): void {

@@ -1,8 +1,8 @@
 import { hasCode } from "../sdk/errors";
 import { openImageService } from "../sdk/image-service";
 import type { ImageService, Member } from "../sdk/types";
-import type { Placement } from "./placement";
 import { memberResourceId } from "./checks";
+import type { Placement } from "./placement";
 import { receivedStackConfig, resetStackConfig, stackConfigGeneration } from "./stack-config";
 
 /**
@@ -19,7 +19,10 @@ export function serviceFor(where: Placement): Promise<ImageService> {
   let service = services.get(key);
   if (!service) {
     const stackConfig = receivedStackConfig();
-    const opened = openImageService({ ...(where.cloud ? { cloud: where.cloud } : {}), ...(where.region ? { region: where.region } : {}) }, { stackConfig });
+    const opened = openImageService(
+      { ...(where.cloud ? { cloud: where.cloud } : {}), ...(where.region ? { region: where.region } : {}) },
+      { stackConfig },
+    );
     services.set(key, opened);
     opened.catch(() => {
       if (services.get(key) === opened) services.delete(key);
@@ -64,7 +67,9 @@ export function cachedMembers(service: ImageService, imageId: string): Promise<L
  * A membership as the stored outputs locate it (where create acted), from the command's member
  * list; undefined when the share or the image is gone. Also returns the service it read through.
  */
-export async function findMember(at: Placement & { imageId: string; memberId: string }): Promise<{ glance: ImageService; member?: Member }> {
+export async function findMember(
+  at: Placement & { imageId: string; memberId: string },
+): Promise<{ glance: ImageService; member?: Member }> {
   const glance = await serviceFor(at);
   const listing = await cachedMembers(glance, at.imageId);
   const member = listing === "gone" ? undefined : listing.find((m) => m.memberId === at.memberId);
@@ -76,7 +81,10 @@ export async function findMember(at: Placement & { imageId: string; memberId: st
  * --import-pending-creates <urn> <id>` imports has only its id, `<imageId>/<memberId>` (what an
  * `up` that was killed mid-create leaves), so the id fills in what the state lacks.
  */
-export function membershipOf<T extends { imageId?: string; memberId?: string }>(id: string, props: T): T & { imageId: string; memberId: string } {
+export function membershipOf<T extends { imageId?: string; memberId?: string }>(
+  id: string,
+  props: T,
+): T & { imageId: string; memberId: string } {
   const slash = id.indexOf("/");
   return {
     ...props,
@@ -138,4 +146,5 @@ export function isClaimed(imageId: string, memberId: string, through?: { region?
   return claimed.has(through ? regional(through.region, imageId, memberId) : memberResourceId(imageId, memberId));
 }
 
-const regional = (region: string | undefined, imageId: string, memberId: string) => `${region ?? ""}\0${memberResourceId(imageId, memberId)}`;
+const regional = (region: string | undefined, imageId: string, memberId: string) =>
+  `${region ?? ""}\0${memberResourceId(imageId, memberId)}`;

@@ -35,7 +35,10 @@ function programStackConfig(): StackConfig {
 
 /** An image service for program-time calls, with the stack config the program sees. */
 export const openFor = (args: { cloud?: string; region?: string }) =>
-  openImageService({ ...(args.cloud ? { cloud: args.cloud } : {}), ...(args.region ? { region: args.region } : {}) }, { stackConfig: programStackConfig() });
+  openImageService(
+    { ...(args.cloud ? { cloud: args.cloud } : {}), ...(args.region ? { region: args.region } : {}) },
+    { stackConfig: programStackConfig() },
+  );
 
 /** The members of an image, as the credential sees them (a consumer sees only itself). */
 export async function getImageMembers(args: GetImageMembersArgs): Promise<Member[]> {

@@ -1,10 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { alreadySharedError, hasCode } from "../sdk/errors";
 import type { Member, MemberStatus } from "../sdk/types";
-import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
+import { Checker, changed, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, isClaimed, membershipOf, serviceFor, writing } from "./command-cache";
-import { placementDiff, placementOf } from "./placement";
 import { halfCreated } from "./partial-failure";
+import { placementDiff, placementOf } from "./placement";
 import { mayTakeOver, warnTakenOver } from "./takeover";
 
 /**
@@ -117,10 +117,11 @@ async function update(_id: string, olds: ImageMemberOutputs, news: ImageMemberIn
   const where = placementOf(news, olds);
   const glance = await serviceFor(where);
   const status = news.status;
-  const member = status !== undefined && status !== olds.status
-    ? await writing(news.imageId, () => glance.updateMemberStatus(news.imageId, news.memberId, status))
-    // a cloud change, or unpinning: same membership, seen through the new credentials
-    : await glance.getMember(news.imageId, news.memberId);
+  const member =
+    status !== undefined && status !== olds.status
+      ? await writing(news.imageId, () => glance.updateMemberStatus(news.imageId, news.memberId, status))
+      : // a cloud change, or unpinning: same membership, seen through the new credentials
+        await glance.getMember(news.imageId, news.memberId);
   return { outs: outputsOf(member, where, glance.region) };
 }
 
@@ -132,4 +133,7 @@ async function remove(_id: string, props: ImageMemberOutputs): Promise<void> {
   await writing(props.imageId, () => glance.deleteMember(props.imageId, props.memberId));
 }
 
-export const imageMemberProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<ImageMemberInputs, ImageMemberOutputs>;
+export const imageMemberProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<
+  ImageMemberInputs,
+  ImageMemberOutputs
+>;

@@ -38,6 +38,13 @@ export class ImageMember extends pulumi.dynamic.Resource {
   constructor(name: string, args: ImageMemberArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("ImageMember", name, opts, "set adoptExisting: true on it instead, to take over the membership that exists");
     declareMembersOf(args.imageId, `ImageMember "${name}"`, false);
-    super(imageMemberDynamicProvider, name, { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }, opts, "glance", "ImageMember");
+    super(
+      imageMemberDynamicProvider,
+      name,
+      { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined },
+      opts,
+      "glance",
+      "ImageMember",
+    );
   }
 }

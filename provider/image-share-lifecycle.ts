@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { alreadySharedError, existingMembersError, hasCode, ownerListedError } from "../sdk/errors";
 import type { ImageService, Member, MemberStatus } from "../sdk/types";
 import { checkId } from "../sdk/validation";
-import { changed, Checker, compact, type DynamicProvider, isUnknown, type ReadResult } from "./checks";
+import { Checker, changed, compact, type DynamicProvider, isUnknown, type ReadResult } from "./checks";
 import { claimMemberships, forgetMembers, isClaimed, serviceFor } from "./command-cache";
 import { inParallel, MEMBER_WRITES_IN_FLIGHT } from "./parallel";
 import { partialFailure, reasonOf } from "./partial-failure";
@@ -63,7 +63,12 @@ async function check(_olds: ImageShareInputs, news: ImageShareInputs): Promise<p
 function memberIdsFailures(memberIds: unknown): pulumi.dynamic.CheckFailure[] {
   if (isUnknown(memberIds)) return [];
   if (!Array.isArray(memberIds)) {
-    return [{ property: "memberIds", reason: `must be a list of project ids (an empty list shares with nobody), not ${JSON.stringify(memberIds) ?? "undefined"}` }];
+    return [
+      {
+        property: "memberIds",
+        reason: `must be a list of project ids (an empty list shares with nobody), not ${JSON.stringify(memberIds) ?? "undefined"}`,
+      },
+    ];
   }
   const failures: pulumi.dynamic.CheckFailure[] = [];
   memberIds.forEach((id, i) => {
@@ -77,11 +82,19 @@ function memberIdsFailures(memberIds: unknown): pulumi.dynamic.CheckFailure[] {
 
 async function diff(_id: string, olds: ImageShareOutputs, news: ImageShareInputs): Promise<pulumi.dynamic.DiffResult> {
   // the members this share holds and keeps: a resource the program dropped leaves them in Glance
-  if (news.imageId === olds.imageId && Array.isArray(news.memberIds)) claimMemberships(olds.imageId, olds.memberIds.filter((m) => news.memberIds.includes(m)));
+  if (news.imageId === olds.imageId && Array.isArray(news.memberIds))
+    claimMemberships(
+      olds.imageId,
+      olds.memberIds.filter((m) => news.memberIds.includes(m)),
+    );
   const placement = placementDiff(news, olds);
   const replaces = [...(news.imageId !== olds.imageId ? ["imageId"] : []), ...placement.replaces];
   const members = !sameMembers(news.memberIds, olds.memberIds) || (news.exclusive === true && (olds.undeclaredMemberIds?.length ?? 0) > 0);
-  const updates = [...(members ? ["memberIds"] : []), ...(changed(news.exclusive ?? false, olds.exclusive ?? false) ? ["exclusive"] : []), ...placement.updates];
+  const updates = [
+    ...(members ? ["memberIds"] : []),
+    ...(changed(news.exclusive ?? false, olds.exclusive ?? false) ? ["exclusive"] : []),
+    ...placement.updates,
+  ];
   return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
 }
 
@@ -97,7 +110,13 @@ async function create(inputs: ImageShareInputs): Promise<{ id: string; outs: Ima
   refuseOwner(glance, memberIds);
   // one read before any write: a create that may not take over what it finds stops before it writes
   const held = await takeOver(glance, inputs, await glance.listMembers(imageId), new Set(memberIds));
-  const result = await writeMembers(glance, inputs, memberIds.filter((m) => !held.has(m)), [], held);
+  const result = await writeMembers(
+    glance,
+    inputs,
+    memberIds.filter((m) => !held.has(m)),
+    [],
+    held,
+  );
   const outs = outputsOf(inputs, result.held, glance.region);
   if (result.failures.length) throw partialFailure(imageId, failureMessage("created", imageId, memberIds.length, result), outs, inputs);
   return { id: imageId, outs };
@@ -116,15 +135,23 @@ async function update(id: string, olds: ImageShareOutputs, news: ImageShareInput
   if (news.exclusive) {
     const members = await glance.listMembers(imageId);
     const newlyDeclared = new Set(memberIds.filter((m) => !held.has(m)));
-    held = new Map([...members.filter((m) => !newlyDeclared.has(m.memberId)).map((m) => [m.memberId, m.status] as const), ...(await takeOver(glance, news, members, newlyDeclared))]);
+    held = new Map([
+      ...members.filter((m) => !newlyDeclared.has(m.memberId)).map((m) => [m.memberId, m.status] as const),
+      ...(await takeOver(glance, news, members, newlyDeclared)),
+    ]);
   }
   const adds = memberIds.filter((m) => !held.has(m));
   const removes = [...held.keys()].filter((m) => !wanted.has(m));
-  claimMemberships(imageId, memberIds.filter((m) => held.has(m)), glance);
+  claimMemberships(
+    imageId,
+    memberIds.filter((m) => held.has(m)),
+    glance,
+  );
   const result = await writeMembers(glance, news, adds, removes, held);
   // where it acted: a cloud the program no longer names is still the one read and delete must use
   const outs = outputsOf(where, result.held, glance.region);
-  if (result.failures.length) throw partialFailure(id, failureMessage("updated", imageId, adds.length + removes.length, result), outs, news);
+  if (result.failures.length)
+    throw partialFailure(id, failureMessage("updated", imageId, adds.length + removes.length, result), outs, news);
   return { outs };
 }
 
@@ -133,12 +160,22 @@ async function update(id: string, olds: ImageShareOutputs, news: ImageShareInput
  * adoptExisting says), answered ones only with adoptExisting: true. Refuses them all, before any
  * write, when any may not be taken over.
  */
-async function takeOver(glance: ImageService, inputs: ImageShareInputs, members: Member[], declared: Set<string>): Promise<Map<string, MemberStatus>> {
+async function takeOver(
+  glance: ImageService,
+  inputs: ImageShareInputs,
+  members: Member[],
+  declared: Set<string>,
+): Promise<Map<string, MemberStatus>> {
   const found = members.filter((m) => declared.has(m.memberId));
   const refused = found.filter((m) => !mayTakeOver(inputs.adoptExisting, m));
-  if (refused.length) throw existingMembersError(RESOURCE, inputs.imageId, inputs.adoptExisting === false ? found : refused, inputs.adoptExisting);
+  if (refused.length)
+    throw existingMembersError(RESOURCE, inputs.imageId, inputs.adoptExisting === false ? found : refused, inputs.adoptExisting);
   if (inputs.adoptExisting === undefined) for (const m of found) await warnTakenOver(RESOURCE, m);
-  claimMemberships(inputs.imageId, found.map((m) => m.memberId), glance);
+  claimMemberships(
+    inputs.imageId,
+    found.map((m) => m.memberId),
+    glance,
+  );
   return new Map(found.map((m) => [m.memberId, m.status]));
 }
 
@@ -168,7 +205,12 @@ async function read(id: string, stored: Partial<ImageShareOutputs> = {}): Promis
   // Inputs that mirror what is there, so `preview --refresh --diff` names the member ids that differ
   // from the program's, and an applied `pulumi refresh` leaves a state that agrees with itself. The
   // region resolved at create is left out, as the program may have left it out.
-  const inputs: ImageShareInputs = compact({ imageId, memberIds: [...memberIds, ...undeclared], exclusive: stored.exclusive, cloud: stored.cloud });
+  const inputs: ImageShareInputs = compact({
+    imageId,
+    memberIds: [...memberIds, ...undeclared],
+    exclusive: stored.exclusive,
+    cloud: stored.cloud,
+  });
   return { id, props, inputs };
 }
 
@@ -179,7 +221,13 @@ async function remove(_id: string, props: ImageShareOutputs): Promise<void> {
   // without an alias: the engine creates the new one first and deletes this one last); a member or an
   // image already gone is success (deleteMember's own rule)
   const memberIds = props.memberIds.filter((m) => !isClaimed(props.imageId, m, glance));
-  const result = await writeMembers(glance, { imageId: props.imageId }, [], memberIds, new Map(memberIds.map((m) => [m, props.statuses?.[m] ?? "pending"])));
+  const result = await writeMembers(
+    glance,
+    { imageId: props.imageId },
+    [],
+    memberIds,
+    new Map(memberIds.map((m) => [m, props.statuses?.[m] ?? "pending"])),
+  );
   if (result.failures.length) throw new Error(failureMessage("destroyed", props.imageId, memberIds.length, result));
 }
 
@@ -237,14 +285,19 @@ async function writeMembers(
 }
 
 /** One member added; one that exists already follows the takeover rule. */
-async function addMember(glance: ImageService, inputs: Pick<ImageShareInputs, "imageId" | "adoptExisting">, memberId: string): Promise<Member> {
+async function addMember(
+  glance: ImageService,
+  inputs: Pick<ImageShareInputs, "imageId" | "adoptExisting">,
+  memberId: string,
+): Promise<Member> {
   const { imageId } = inputs;
   try {
     return await glance.createMember(imageId, memberId);
   } catch (e) {
     if (!hasCode(e, "ERR_ALREADY_SHARED")) throw e;
     const member = await glance.getMember(imageId, memberId);
-    if (!mayTakeOver(inputs.adoptExisting, member)) throw alreadySharedError(RESOURCE, imageId, memberId, member.status, member.updatedAt, e);
+    if (!mayTakeOver(inputs.adoptExisting, member))
+      throw alreadySharedError(RESOURCE, imageId, memberId, member.status, member.updatedAt, e);
     if (inputs.adoptExisting === undefined) await warnTakenOver(RESOURCE, member);
     return member;
   }
@@ -266,8 +319,10 @@ function outputsOf(inputs: ImageShareInputs, held: Map<string, MemberStatus>, re
 function failureMessage(done: string, imageId: string, total: number, r: WriteResult): string {
   const first = r.failures.slice(0, 5).map((f) => `${f.memberId}: ${reasonOf(f.error)}`);
   const more = r.failures.length > 5 ? `; and ${r.failures.length - 5} more` : "";
-  return `${RESOURCE} ${imageId} ${done} in part: ${r.added} member(s) added and ${r.removed} removed of ${total}, ${r.failures.length} failed (${first.join("; ")}${more}); ` +
-    "the state records what was done: run pulumi up again to finish";
+  return (
+    `${RESOURCE} ${imageId} ${done} in part: ${r.added} member(s) added and ${r.removed} removed of ${total}, ${r.failures.length} failed (${first.join("; ")}${more}); ` +
+    "the state records what was done: run pulumi up again to finish"
+  );
 }
 
 /** Progress of a large set on the CLI's output, every tenth of the way. */
@@ -289,4 +344,7 @@ class Progress {
   }
 }
 
-export const imageShareProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<ImageShareInputs, ImageShareOutputs>;
+export const imageShareProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<
+  ImageShareInputs,
+  ImageShareOutputs
+>;

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { hasCode, notSharedError } from "../sdk/errors";
-import { MemberStatus, statusesOnDelete, type ImageService, type Member, type StatusOnDelete } from "../sdk/types";
-import { changed, Checker, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
+import { type ImageService, type Member, MemberStatus, type StatusOnDelete, statusesOnDelete } from "../sdk/types";
+import { Checker, changed, compact, type DynamicProvider, memberResourceId, type ReadResult } from "./checks";
 import { findMember, isClaimed, membershipOf, serviceFor, writing } from "./command-cache";
 import { placementDiff, placementOf } from "./placement";
 
@@ -60,7 +60,10 @@ function outputsOf(member: Member, inputs: Resolved, region: string | undefined)
   });
 }
 
-async function check(_olds: MemberAcceptanceInputs, news: MemberAcceptanceInputs): Promise<pulumi.dynamic.CheckResult<MemberAcceptanceInputs>> {
+async function check(
+  _olds: MemberAcceptanceInputs,
+  news: MemberAcceptanceInputs,
+): Promise<pulumi.dynamic.CheckResult<MemberAcceptanceInputs>> {
   const c = new Checker(RESOURCE, news as unknown as Record<string, unknown>);
   c.onlyKnown(inputNames);
   c.id("imageId", true, "give the id of the image shared with your project");
@@ -90,7 +93,13 @@ async function diff(_id: string, olds: MemberAcceptanceOutputs, stored: MemberAc
 }
 
 /** Sets the status, waiting up to `waitSeconds` for the producer to share the image. */
-async function setStatus(glance: ImageService, imageId: string, memberId: string, status: MemberStatus, waitSeconds: number): Promise<Member> {
+async function setStatus(
+  glance: ImageService,
+  imageId: string,
+  memberId: string,
+  status: MemberStatus,
+  waitSeconds: number,
+): Promise<Member> {
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
     try {
@@ -109,12 +118,16 @@ async function create(checked: MemberAcceptanceInputs): Promise<{ id: string; ou
   const glance = await serviceFor(inputs);
   const memberId = inputs.memberId ?? glance.projectId;
   // One PUT: Glance answers 200 whether or not the status changes, and 404 while not shared.
-  const member = await writing(inputs.imageId,
-    () => setStatus(glance, inputs.imageId, memberId, inputs.status, inputs.waitForShareSeconds ?? 0));
+  const member = await writing(inputs.imageId, () =>
+    setStatus(glance, inputs.imageId, memberId, inputs.status, inputs.waitForShareSeconds ?? 0),
+  );
   return { id: memberResourceId(inputs.imageId, memberId), outs: outputsOf(member, inputs, glance.region) };
 }
 
-async function read(id: string, stored: Partial<MemberAcceptanceOutputs> = {}): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
+async function read(
+  id: string,
+  stored: Partial<MemberAcceptanceOutputs> = {},
+): Promise<ReadResult<MemberAcceptanceOutputs, MemberAcceptanceInputs>> {
   const props = membershipOf(id, stored);
   const { glance, member } = await findMember(props);
   if (!member) return {}; // the share was removed (or the image deleted)
@@ -133,14 +146,19 @@ async function read(id: string, stored: Partial<MemberAcceptanceOutputs> = {}): 
   return { id, props: outputs, inputs };
 }
 
-async function update(_id: string, olds: MemberAcceptanceOutputs, news: MemberAcceptanceInputs): Promise<{ outs: MemberAcceptanceOutputs }> {
+async function update(
+  _id: string,
+  olds: MemberAcceptanceOutputs,
+  news: MemberAcceptanceInputs,
+): Promise<{ outs: MemberAcceptanceOutputs }> {
   const where = withDefaults(placementOf(news, olds));
   const glance = await serviceFor(where);
   const { status } = where;
-  const member = status !== olds.status
-    ? await writing(olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
-    // statusOnDelete or cloud: nothing to write, the membership seen through these credentials
-    : await glance.getMember(olds.imageId, olds.memberId);
+  const member =
+    status !== olds.status
+      ? await writing(olds.imageId, () => setStatus(glance, olds.imageId, olds.memberId, status, 0))
+      : // statusOnDelete or cloud: nothing to write, the membership seen through these credentials
+        await glance.getMember(olds.imageId, olds.memberId);
   return { outs: outputsOf(member, where, glance.region) };
 }
 
@@ -149,11 +167,16 @@ async function remove(_id: string, props: MemberAcceptanceOutputs): Promise<void
   if (isClaimed(props.imageId, props.memberId)) return;
   const glance = await serviceFor(props);
   try {
-    await writing(props.imageId, () => glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? defaults.statusOnDelete));
+    await writing(props.imageId, () =>
+      glance.updateMemberStatus(props.imageId, props.memberId, props.statusOnDelete ?? defaults.statusOnDelete),
+    );
   } catch (e) {
     if (hasCode(e, "ERR_NOT_SHARED")) return; // no longer shared: nothing left to hide
     throw e;
   }
 }
 
-export const memberAcceptanceProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<MemberAcceptanceInputs, MemberAcceptanceOutputs>;
+export const memberAcceptanceProvider = { check, diff, create, read, update, delete: remove } satisfies DynamicProvider<
+  MemberAcceptanceInputs,
+  MemberAcceptanceOutputs
+>;

@@ -33,9 +33,22 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: MemberAcceptanceArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("MemberAcceptance", name, opts, "leave it out: a MemberAcceptance always acts on the membership that exists");
-    super(memberAcceptanceDynamicProvider, name, {
-      memberId: undefined, status: undefined, statusOnDelete: undefined, region: undefined, cloud: undefined,
-      ...args, createdAt: undefined, updatedAt: undefined,
-    }, opts, "glance", "MemberAcceptance");
+    super(
+      memberAcceptanceDynamicProvider,
+      name,
+      {
+        memberId: undefined,
+        status: undefined,
+        statusOnDelete: undefined,
+        region: undefined,
+        cloud: undefined,
+        ...args,
+        createdAt: undefined,
+        updatedAt: undefined,
+      },
+      opts,
+      "glance",
+      "MemberAcceptance",
+    );
   }
 }

@@ -7,10 +7,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { preloadHttpClient } from "../sdk/http";
 import { configure as configureStackConfig } from "./stack-config";
-export { imageMemberProvider } from "./image-member-lifecycle";
-export { memberAcceptanceProvider } from "./member-acceptance-lifecycle";
-export { imageShareProvider } from "./image-share-lifecycle";
+
 export { acceptSharesProvider } from "./accept-shares-lifecycle";
+export { imageMemberProvider } from "./image-member-lifecycle";
+export { imageShareProvider } from "./image-share-lifecycle";
+export { memberAcceptanceProvider } from "./member-acceptance-lifecycle";
 
 /** Called by the plugin host (and only there) once per provider before any other call. */
 export function configure(config: Pick<pulumi.dynamic.Config, "get">): void {

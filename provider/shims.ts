@@ -18,12 +18,18 @@ import * as memberAcceptanceModule from "./dynamic/member-acceptance";
  */
 const underNodeModules = __filename.split(path.sep).includes("node_modules");
 
-export const imageMemberDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? imageMemberModule : shimFor("imageMemberProvider");
+export const imageMemberDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
+  ? imageMemberModule
+  : shimFor("imageMemberProvider");
 export const memberAcceptanceDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
   ? memberAcceptanceModule
   : shimFor("memberAcceptanceProvider");
-export const imageShareDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? imageShareModule : shimFor("imageShareProvider");
-export const acceptSharesDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules ? acceptSharesModule : shimFor("acceptSharesProvider");
+export const imageShareDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
+  ? imageShareModule
+  : shimFor("imageShareProvider");
+export const acceptSharesDynamicProvider: pulumi.dynamic.ResourceProvider = underNodeModules
+  ? acceptSharesModule
+  : shimFor("acceptSharesProvider");
 
 /** The runtime's exports a shim can stand for (provider/runtime.ts). */
 export type ProviderExport = "imageMemberProvider" | "memberAcceptanceProvider" | "imageShareProvider" | "acceptSharesProvider";

@@ -30,8 +30,11 @@ function readYaml(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw configError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-      "check the path in OS_CLIENT_CONFIG_FILE and the file's permissions", file);
+    throw configError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      "check the path in OS_CLIENT_CONFIG_FILE and the file's permissions",
+      file,
+    );
   }
   try {
     const doc = parse(text);
@@ -46,8 +49,11 @@ function readYaml(file: string): Record<string, unknown> {
 function firstExisting(files: string[], explicit: string | undefined): string | undefined {
   // An explicitly named file that is missing is an error, not a reason to look elsewhere.
   if (explicit && !fs.existsSync(explicit)) {
-    throw configError(`OS_CLIENT_CONFIG_FILE names ${explicit}, which does not exist`,
-      "point OS_CLIENT_CONFIG_FILE at your clouds.yaml or unset it", explicit);
+    throw configError(
+      `OS_CLIENT_CONFIG_FILE names ${explicit}, which does not exist`,
+      "point OS_CLIENT_CONFIG_FILE at your clouds.yaml or unset it",
+      explicit,
+    );
   }
   return files.find((f) => fs.existsSync(f));
 }
@@ -56,9 +62,10 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
-      ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
-      : v;
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -68,15 +75,20 @@ export function loadCloud(name: string, env: NodeJS.ProcessEnv = process.env): L
   const candidates = searchPath(env, "clouds");
   const file = firstExisting(candidates, env.OS_CLIENT_CONFIG_FILE);
   if (!file) {
-    throw configError(`cloud "${name}" was asked for, but no clouds.yaml was found (looked in ${candidates.join(", ")})`,
-      "create a clouds.yaml there or set OS_CLIENT_CONFIG_FILE to its path");
+    throw configError(
+      `cloud "${name}" was asked for, but no clouds.yaml was found (looked in ${candidates.join(", ")})`,
+      "create a clouds.yaml there or set OS_CLIENT_CONFIG_FILE to its path",
+    );
   }
   const clouds = (readYaml(file).clouds ?? {}) as Record<string, CloudsEntry>;
   const entry = clouds[name];
   if (!entry || typeof entry !== "object") {
     const known = Object.keys(clouds);
-    throw configError(`${file} has no cloud named "${name}" (it has: ${known.length ? known.join(", ") : "none"})`,
-      "fix the cloud name or add the entry", file);
+    throw configError(
+      `${file} has no cloud named "${name}" (it has: ${known.length ? known.join(", ") : "none"})`,
+      "fix the cloud name or add the entry",
+      file,
+    );
   }
   const secureFile = searchPath(env, "secure").find((f) => fs.existsSync(f));
   const secure = secureFile ? ((readYaml(secureFile).clouds ?? {}) as Record<string, CloudsEntry>)[name] : undefined;

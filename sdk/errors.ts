@@ -59,9 +59,13 @@ export class ImageMembersError extends Error {
 }
 
 export function isImageMembersError(error: unknown): error is ImageMembersError {
-  return error instanceof ImageMembersError
-    || (typeof error === "object" && error !== null && (error as { name?: unknown }).name === "ImageMembersError"
-      && typeof (error as { code?: unknown }).code === "string");
+  return (
+    error instanceof ImageMembersError ||
+    (typeof error === "object" &&
+      error !== null &&
+      (error as { name?: unknown }).name === "ImageMembersError" &&
+      typeof (error as { code?: unknown }).code === "string")
+  );
 }
 
 /**
@@ -101,13 +105,15 @@ const tries = (attempts: number) => (attempts > 1 ? ` after ${attempts} attempts
 
 /** The fields every error about one answer carries. */
 const about = (method: string, url: string, res: Answer) => ({
-  method, path: displayUrl(url), status: res.status, requestId: header(res, "x-openstack-request-id"),
+  method,
+  path: displayUrl(url),
+  status: res.status,
+  requestId: header(res, "x-openstack-request-id"),
 });
 
 // ---- settings and inputs ------------------------------------------------------------------------------
 
-export const configError = (detail: string, hint?: string, path?: string) =>
-  new ImageMembersError("ERR_CONFIG", detail, { hint, path });
+export const configError = (detail: string, hint?: string, path?: string) => new ImageMembersError("ERR_CONFIG", detail, { hint, path });
 
 export const validationError = (detail: string, hint?: string) => new ImageMembersError("ERR_VALIDATION", detail, { hint });
 
@@ -146,20 +152,27 @@ function sanitized(error: Error): Error {
  */
 export function statusError(method: string, url: string, res: Answer, hint?: string, outcome?: OutcomeCode): ImageMembersError {
   const message = responseMessage(res.body);
-  return new ImageMembersError(res.status === 401 ? "ERR_AUTH" : outcome ?? "ERR_HTTP",
+  return new ImageMembersError(
+    res.status === 401 ? "ERR_AUTH" : (outcome ?? "ERR_HTTP"),
     `${method} ${displayUrl(url)} failed with ${res.status}${tries(res.attempts)}${message ? `: ${message}` : ""}`,
-    { hint, ...about(method, url, res) });
+    { hint, ...about(method, url, res) },
+  );
 }
 
 /** An accepted status whose body is not JSON. */
 export function notJsonError(method: string, url: string, res: Answer, hint?: string): ImageMembersError {
-  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} with a body that is not JSON`,
-    { hint, ...about(method, url, res) });
+  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} with a body that is not JSON`, {
+    hint,
+    ...about(method, url, res),
+  });
 }
 
 /** A JSON answer without what the API reference says it holds (`what`: "without a member list"). */
 export function unexpectedAnswer(method: string, url: string, res: Answer, what: string, hint?: string): ImageMembersError {
-  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} ${what}`, { hint, ...about(method, url, res) });
+  return new ImageMembersError("ERR_HTTP", `${method} ${displayUrl(url)} answered ${res.status} ${what}`, {
+    hint,
+    ...about(method, url, res),
+  });
 }
 
 // ---- Keystone -----------------------------------------------------------------------------------------
@@ -174,13 +187,16 @@ export function authError(url: string, res: Answer, credentials: string, hint: s
   const answer = `${res.status}${tries(res.attempts)}${message ? ` ${message}` : ""}`;
   return [401, 403, 404].includes(res.status)
     ? new ImageMembersError("ERR_AUTH", `${keystone} refused ${credentials}: ${answer}`, { hint, ...about("POST", url, res) })
-    : new ImageMembersError("ERR_HTTP", `${keystone} answered ${answer} while authenticating with ${credentials}`,
-      { hint: "Keystone is unavailable or failing: retry later or check the service", ...about("POST", url, res) });
+    : new ImageMembersError("ERR_HTTP", `${keystone} answered ${answer} while authenticating with ${credentials}`, {
+        hint: "Keystone is unavailable or failing: retry later or check the service",
+        ...about("POST", url, res),
+      });
 }
 
 export function unscopedTokenError(url: string, res: Answer): ImageMembersError {
   return new ImageMembersError("ERR_AUTH", `Keystone at ${displayUrl(url)} issued a token without a project scope`, {
-    hint: "Glance needs a project-scoped token: give a project (or an application credential made for one)", ...about("POST", url, res),
+    hint: "Glance needs a project-scoped token: give a project (or an application credential made for one)",
+    ...about("POST", url, res),
   });
 }
 
@@ -190,22 +206,49 @@ export function unscopedTokenError(url: string, res: Answer): ImageMembersError 
 export const notShared = (imageId: string, memberId: string | undefined) => `image ${imageId} is not shared with project ${memberId}`;
 
 /** A MemberAcceptance whose image is still not shared (after `waitedSeconds`, when it waited). */
-export function notSharedError(resource: string, imageId: string, memberId: string, waitedSeconds: number, cause: ImageMembersError): ImageMembersError {
-  return new ImageMembersError("ERR_NOT_SHARED", `${resource}: ${notShared(imageId, memberId)}${waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : ""}`, {
-    hint: waitedSeconds > 0
-      ? "check the image id and that the producer's stack adds this project as a member"
-      : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
-    method: cause.method, path: cause.path, status: 404, requestId: cause.requestId,
-  });
+export function notSharedError(
+  resource: string,
+  imageId: string,
+  memberId: string,
+  waitedSeconds: number,
+  cause: ImageMembersError,
+): ImageMembersError {
+  return new ImageMembersError(
+    "ERR_NOT_SHARED",
+    `${resource}: ${notShared(imageId, memberId)}${waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : ""}`,
+    {
+      hint:
+        waitedSeconds > 0
+          ? "check the image id and that the producer's stack adds this project as a member"
+          : "the producer must add this project as a member first; set waitForShareSeconds to wait for it",
+      method: cause.method,
+      path: cause.path,
+      status: 404,
+      requestId: cause.requestId,
+    },
+  );
 }
 
 /** A create that met a membership it may not take over. */
-export function alreadySharedError(resource: string, imageId: string, memberId: string, status: string, since: string, cause: ImageMembersError): ImageMembersError {
-  return new ImageMembersError("ERR_ALREADY_SHARED",
-    `${resource}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${status} since ${since})`, {
+export function alreadySharedError(
+  resource: string,
+  imageId: string,
+  memberId: string,
+  status: string,
+  since: string,
+  cause: ImageMembersError,
+): ImageMembersError {
+  return new ImageMembersError(
+    "ERR_ALREADY_SHARED",
+    `${resource}: image ${imageId} is already shared with project ${memberId} (a membership this stack did not create, ${status} since ${since})`,
+    {
       hint: `set adoptExisting: true on this ${resource} to take it over, or remove the membership first (Pulumi cannot import dynamic resources)`,
-      method: cause.method, path: cause.path, status: 409, requestId: cause.requestId,
-    });
+      method: cause.method,
+      path: cause.path,
+      status: 409,
+      requestId: cause.requestId,
+    },
+  );
 }
 
 /**
@@ -213,23 +256,38 @@ export function alreadySharedError(resource: string, imageId: string, memberId: 
  * hold and may not take over: answered by their projects, or any at all with `adoptExisting: false`.
  * Nothing was written.
  */
-export function existingMembersError(resource: string, imageId: string, found: { memberId: string; status: string }[], adoptExisting: boolean | undefined): ImageMembersError {
-  const listed = found.slice(0, 10).map((m) => `${m.memberId} (${m.status})`).join(", ") + (found.length > 10 ? `, and ${found.length - 10} more` : "");
-  return new ImageMembersError("ERR_ALREADY_SHARED",
-    `${resource}: image ${imageId} already has ${found.length} of these members, which this stack's state does not hold: ${listed}; nothing was changed`, {
-      hint: adoptExisting === false
-        ? "adoptExisting: false refuses every membership that exists: remove them from the image first, or leave adoptExisting unset to take over the pending ones"
-        : "if this stack made them (an ImageShare from 0.1.x, or ImageMember resources moved into this ImageShare), set adoptExisting: true " +
-          "on the ImageShare and run pulumi up again: it takes them over without removing any, and the resources the program dropped leave " +
-          "them in Glance. Otherwise they belong to someone else: take them out of memberIds, or remove them from the image first",
+export function existingMembersError(
+  resource: string,
+  imageId: string,
+  found: { memberId: string; status: string }[],
+  adoptExisting: boolean | undefined,
+): ImageMembersError {
+  const listed =
+    found
+      .slice(0, 10)
+      .map((m) => `${m.memberId} (${m.status})`)
+      .join(", ") + (found.length > 10 ? `, and ${found.length - 10} more` : "");
+  return new ImageMembersError(
+    "ERR_ALREADY_SHARED",
+    `${resource}: image ${imageId} already has ${found.length} of these members, which this stack's state does not hold: ${listed}; nothing was changed`,
+    {
+      hint:
+        adoptExisting === false
+          ? "adoptExisting: false refuses every membership that exists: remove them from the image first, or leave adoptExisting unset to take over the pending ones"
+          : "if this stack made them (an ImageShare from 0.1.x, or ImageMember resources moved into this ImageShare), set adoptExisting: true " +
+            "on the ImageShare and run pulumi up again: it takes them over without removing any, and the resources the program dropped leave " +
+            "them in Glance. Otherwise they belong to someone else: take them out of memberIds, or remove them from the image first",
       status: 409,
-    });
+    },
+  );
 }
 
 /** A member list that names the image's owner: a project is never a member of its own image. */
 export const ownerListedError = (resource: string, projectId: string) =>
-  validationError(`${resource}: memberIds lists ${projectId}, the project that owns the image (the credential's project)`,
-    "remove it from memberIds: an owner sees its own image without being a member");
+  validationError(
+    `${resource}: memberIds lists ${projectId}, the project that owns the image (the credential's project)`,
+    "remove it from memberIds: an owner sees its own image without being a member",
+  );
 
 // ---- image lists --------------------------------------------------------------------------------------
 
@@ -239,6 +297,10 @@ export const ownerListedError = (resource: string, projectId: string) =>
  */
 export function imageListError(url: string, detail: string, hint?: string, last?: ImageMembersError): ImageMembersError {
   return new ImageMembersError("ERR_HTTP", `GET ${displayUrl(url)}: ${detail}`, {
-    hint, method: "GET", path: displayUrl(url), status: last?.status, requestId: last?.requestId,
+    hint,
+    method: "GET",
+    path: displayUrl(url),
+    status: last?.status,
+    requestId: last?.requestId,
   });
 }

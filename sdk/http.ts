@@ -30,7 +30,14 @@ const notActedStatuses = new Set([429, 503]);
 const notSentCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
 const retryableCodes = new Set([
-  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
@@ -38,7 +45,12 @@ const retryableCodes = new Set([
  * How long to wait before attempt `attempt + 1`, or undefined to stop. Pure, so the policy is
  * testable without clocks: exponential backoff with equal jitter, or the server's `Retry-After`.
  */
-export function retryDelay(policy: RetryPolicy, attempt: number, retryAfter?: string, random: () => number = Math.random): number | undefined {
+export function retryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfter?: string,
+  random: () => number = Math.random,
+): number | undefined {
   if (attempt >= policy.attempts) return undefined;
   if (retryAfter !== undefined) {
     const secs = Number(retryAfter);

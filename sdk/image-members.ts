@@ -1,4 +1,4 @@
-import { notJsonError, notShared, statusError, type ImageMembersError, type OutcomeCode } from "./errors";
+import { type ImageMembersError, notJsonError, notShared, type OutcomeCode, statusError } from "./errors";
 import type { HttpResponse } from "./http";
 import type { Image, Member, MemberStatus } from "./types";
 
@@ -54,11 +54,22 @@ interface MemberBody {
 
 export function toMember(body: MemberBody): Member {
   // Glance echoes a numeric member id as a number on create (measured on Glance 25): ids are strings here.
-  return { imageId: body.image_id, memberId: String(body.member_id), status: body.status, createdAt: body.created_at, updatedAt: body.updated_at };
+  return {
+    imageId: body.image_id,
+    memberId: String(body.member_id),
+    status: body.status,
+    createdAt: body.created_at,
+    updatedAt: body.updated_at,
+  };
 }
 
 export function toImage(body: Record<string, unknown>): Image {
-  const image: Image = { id: String(body.id), owner: String(body.owner ?? ""), visibility: String(body.visibility ?? ""), status: String(body.status ?? "") };
+  const image: Image = {
+    id: String(body.id),
+    owner: String(body.owner ?? ""),
+    visibility: String(body.visibility ?? ""),
+    status: String(body.status ?? ""),
+  };
   if (typeof body.name === "string") image.name = body.name;
   return image;
 }
@@ -114,18 +125,21 @@ const hints: Record<Operation, Partial<Record<number, Hint>>> = {
     403: ownerOnly,
     404: imageNotVisible,
     409: ({ imageId, memberId }) => `project ${memberId} is already a member of image ${imageId}`,
-    413: ({ imageId }) => `image ${imageId} has reached Glance's member quota (image_member_quota, 128 by default): remove members or ask the operator to raise it`,
+    413: ({ imageId }) =>
+      `image ${imageId} has reached Glance's member quota (image_member_quota, 128 by default): remove members or ask the operator to raise it`,
   },
   deleteMember: { 401: tokenRefusedTwice, 403: ownerOnly },
   updateMemberStatus: {
     401: tokenRefusedTwice,
-    403: ({ memberId }) => `only the member project itself (${memberId}) may set its status: use that project's credentials, not the image owner's`,
+    403: ({ memberId }) =>
+      `only the member project itself (${memberId}) may set its status: use that project's credentials, not the image owner's`,
     404: ({ imageId, memberId }) => `${notShared(imageId, memberId)} (yet): the image owner must add it as a member first`,
   },
   getImage: { 401: tokenRefusedTwice, 404: imageNotVisible },
   listImages: {
     401: tokenRefusedTwice,
-    403: ({ projectId }) => `this credential's project (${projectId}) may not list images: it needs a role such as reader or member on the project`,
+    403: ({ projectId }) =>
+      `this credential's project (${projectId}) may not list images: it needs a role such as reader or member on the project`,
   },
 };
 

@@ -1,11 +1,31 @@
 import { isHttpError, unexpectedAnswer } from "./errors";
-import { send, type HttpRequest, type HttpResponse, type RetryPolicy, type TransportOptions } from "./http";
+import { type HttpRequest, type HttpResponse, type RetryPolicy, send, type TransportOptions } from "./http";
 import {
-  accepts, failure, imageUrl, memberUrl, membersUrl, operations, parseJson, toImage, toMember, type FailureContext, type Operation,
+  accepts,
+  type FailureContext,
+  failure,
+  imageUrl,
+  membersUrl,
+  memberUrl,
+  type Operation,
+  operations,
+  parseJson,
+  toImage,
+  toMember,
 } from "./image-members";
-import { authenticate, credentialKey, imageEndpointFromCatalog, SessionCache, type Session } from "./keystone";
-import { resolveCloud, type ResolvedCloud, type StackConfig } from "./settings";
-import { allPages, checkSharedFilter, joinLists, listsFor, parsePage, sharedImagesUrl, type ImageRecord, type ListStatus, type SharedFilter } from "./shared-images";
+import { authenticate, credentialKey, imageEndpointFromCatalog, type Session, SessionCache } from "./keystone";
+import { type ResolvedCloud, resolveCloud, type StackConfig } from "./settings";
+import {
+  allPages,
+  checkSharedFilter,
+  type ImageRecord,
+  joinLists,
+  type ListStatus,
+  listsFor,
+  parsePage,
+  type SharedFilter,
+  sharedImagesUrl,
+} from "./shared-images";
 import type { CloudOptions, Image, ImageService, Member, MemberStatus, SharedImage, SharedImageFilter } from "./types";
 import { assertId, assertStatus } from "./validation";
 
@@ -99,7 +119,8 @@ class GlanceImageService implements ImageService {
     assertId("memberId", memberId);
     const url = membersUrl(this.endpoint, imageId);
     const res = await this.call("createMember", url, { imageId, memberId }, { member: memberId });
-    if (res.status === 409) { // accepted only after an attempt that may have acted (operations.createMember)
+    if (res.status === 409) {
+      // accepted only after an attempt that may have acted (operations.createMember)
       // An earlier attempt reached Glance and created the member before its answer was lost.
       return this.getMember(imageId, memberId);
     }
@@ -140,19 +161,23 @@ class GlanceImageService implements ImageService {
   }
 
   private async readSharedLists(f: SharedFilter, statuses: ListStatus[]): Promise<SharedImage[]> {
-    const lists = await Promise.all(statuses.map((status) => allPages(
-      (marker) => sharedImagesUrl(this.endpoint, f, status, marker),
-      async (url) => {
-        try {
-          const res = await this.call("listImages", url, { imageId: "" });
-          return { page: parsePage(res, url) };
-        } catch (e) {
-          // the marker's image was deleted between two pages: Glance answers 400
-          if (isHttpError(e, 400) && new URL(url).searchParams.has("marker")) return { markerGone: e };
-          throw e;
-        }
-      },
-    )));
+    const lists = await Promise.all(
+      statuses.map((status) =>
+        allPages(
+          (marker) => sharedImagesUrl(this.endpoint, f, status, marker),
+          async (url) => {
+            try {
+              const res = await this.call("listImages", url, { imageId: "" });
+              return { page: parsePage(res, url) };
+            } catch (e) {
+              // the marker's image was deleted between two pages: Glance answers 400
+              if (isHttpError(e, 400) && new URL(url).searchParams.has("marker")) return { markerGone: e };
+              throw e;
+            }
+          },
+        ),
+      ),
+    );
     return joinLists(this.projectId, f, new Map<ListStatus, ImageRecord[]>(statuses.map((s, i) => [s, lists[i]!])));
   }
 
@@ -160,7 +185,12 @@ class GlanceImageService implements ImageService {
    * Sends the operation's request with the session's token, re-authenticates once on 401, and turns
    * a status the operation does not accept into its error.
    */
-  private async call(operation: Operation, url: string, ids: { imageId: string; memberId?: string }, json?: unknown): Promise<HttpResponse> {
+  private async call(
+    operation: Operation,
+    url: string,
+    ids: { imageId: string; memberId?: string },
+    json?: unknown,
+  ): Promise<HttpResponse> {
     const request: HttpRequest = { method: operations[operation].method, url, ...(json === undefined ? {} : { json }) };
     let session = await this.session();
     const sentAt = Date.now();
@@ -197,5 +227,3 @@ class GlanceImageService implements ImageService {
 function withToken(request: HttpRequest, token: string): HttpRequest {
   return { ...request, headers: { ...request.headers, "x-auth-token": token } };
 }
-
-

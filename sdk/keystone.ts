@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { authError, configError, header, notJsonError, unscopedTokenError, type ImageMembersError } from "./errors";
-import { send, type HttpResponse, type TransportOptions } from "./http";
+import { authError, configError, header, type ImageMembersError, notJsonError, unscopedTokenError } from "./errors";
+import { type HttpResponse, send, type TransportOptions } from "./http";
 import type { AuthSpec, Interface, ResolvedCloud } from "./settings";
 import { trimEndpoint } from "./settings";
 
@@ -72,11 +72,12 @@ interface TokenBody {
 
 function authFailure(cloud: ResolvedCloud, res: HttpResponse, url: string): ImageMembersError {
   const { method } = cloud.auth;
-  const hint = method === "password"
-    ? "check the user, password, project and their domains"
-    : method === "token"
-      ? "the token may have expired: get a new one"
-      : "check the application credential's id or name and secret, and that it has not expired";
+  const hint =
+    method === "password"
+      ? "check the user, password, project and their domains"
+      : method === "token"
+        ? "the token may have expired: get a new one"
+        : "check the application credential's id or name and secret, and that it has not expired";
   const credentials = `${method === "application_credential" ? "the application credential" : `the ${method} credentials`} from ${cloud.source}`;
   return authError(url, res, credentials, hint);
 }
@@ -103,7 +104,13 @@ export async function authenticate(cloud: ResolvedCloud, transport: TransportOpt
   const lifetime = Number.isFinite(issued) && Number.isFinite(expires) && expires > issued ? expires - issued : 3_600_000;
   // Keystone gives issued_at and expires_at truncated to whole seconds: the token may expire up to a
   // second before obtainedAt + lifetime
-  return { token, projectId, catalog: body.token?.catalog ?? [], obtainedAt, expiresAt: obtainedAt + lifetime - Math.min(1000, lifetime / 2) };
+  return {
+    token,
+    projectId,
+    catalog: body.token?.catalog ?? [],
+    obtainedAt,
+    expiresAt: obtainedAt + lifetime - Math.min(1000, lifetime / 2),
+  };
 }
 
 /** Renew a token this long before it expires: a minute, or a quarter of a short lifetime. */
@@ -113,7 +120,9 @@ export function renewalMargin(session: Session): number {
 
 /** The credential set a token belongs to; hashed so the cache holds no secret in its keys. */
 export function credentialKey(cloud: ResolvedCloud): string {
-  return createHash("sha256").update(JSON.stringify([cloud.auth, cloud.insecure, cloud.ca?.toString("base64") ?? ""])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([cloud.auth, cloud.insecure, cloud.ca?.toString("base64") ?? ""]))
+    .digest("hex");
 }
 
 interface CacheEntry {
@@ -131,8 +140,12 @@ export class SessionCache {
     const entry: CacheEntry = { promise: fetch() };
     this.entries.set(key, entry);
     entry.promise.then(
-      (session) => { entry.session = session; },
-      () => { if (this.entries.get(key) === entry) this.entries.delete(key); },
+      (session) => {
+        entry.session = session;
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
     );
     return entry.promise;
   }
@@ -149,24 +162,35 @@ export class SessionCache {
 }
 
 /** The image service's URL for a region and interface (Keystone's catalog). */
-export function imageEndpointFromCatalog(catalog: CatalogEntry[], region: string | undefined, iface: Interface, source: string): { url: string; region?: string } {
+export function imageEndpointFromCatalog(
+  catalog: CatalogEntry[],
+  region: string | undefined,
+  iface: Interface,
+  source: string,
+): { url: string; region?: string } {
   const services = catalog.filter((s) => s.type === "image");
   if (services.length === 0) {
-    throw configError(`the service catalog for ${source} has no image service`,
-      "set imageEndpoint (clouds.yaml image_endpoint_override, stack config openstack:endpointOverrides) to Glance's URL");
+    throw configError(
+      `the service catalog for ${source} has no image service`,
+      "set imageEndpoint (clouds.yaml image_endpoint_override, stack config openstack:endpointOverrides) to Glance's URL",
+    );
   }
   const all = services.flatMap((s) => s.endpoints);
   const regionOf = (e: CatalogEndpoint) => e.region_id ?? e.region;
   const matches = all.filter((e) => e.interface === iface && (region === undefined || regionOf(e) === region));
   const offered = [...new Set(all.map((e) => `${regionOf(e) ?? "(no region)"}/${e.interface}`))].join(", ");
   if (matches.length === 0) {
-    throw configError(`no ${iface} image endpoint${region ? ` in region "${region}"` : ""} in the service catalog for ${source} (it offers: ${offered})`,
-      "set region and interface to one of those, or imageEndpoint to Glance's URL");
+    throw configError(
+      `no ${iface} image endpoint${region ? ` in region "${region}"` : ""} in the service catalog for ${source} (it offers: ${offered})`,
+      "set region and interface to one of those, or imageEndpoint to Glance's URL",
+    );
   }
   const regions = [...new Set(matches.map(regionOf))];
   if (region === undefined && regions.length > 1) {
-    throw configError(`the image service is offered in several regions (${regions.join(", ")}) for ${source}`,
-      "set region (clouds.yaml region_name, stack config openstack:region, OS_REGION_NAME)");
+    throw configError(
+      `the image service is offered in several regions (${regions.join(", ")}) for ${source}`,
+      "set region (clouds.yaml region_name, stack config openstack:region, OS_REGION_NAME)",
+    );
   }
   const chosen = matches[0]!;
   const chosenRegion = regionOf(chosen);

@@ -38,28 +38,50 @@ export const settingSources = {
   userDomainName: { role: "credential", stack: "userDomainName", cloudsYaml: ["auth.user_domain_name"], env: ["OS_USER_DOMAIN_NAME"] },
   userDomainId: { role: "credential", stack: "userDomainId", cloudsYaml: ["auth.user_domain_id"], env: ["OS_USER_DOMAIN_ID"] },
   projectName: {
-    role: "credential", stack: "tenantName", cloudsYaml: ["auth.project_name", "auth.tenant_name"], env: ["OS_PROJECT_NAME", "OS_TENANT_NAME"],
+    role: "credential",
+    stack: "tenantName",
+    cloudsYaml: ["auth.project_name", "auth.tenant_name"],
+    env: ["OS_PROJECT_NAME", "OS_TENANT_NAME"],
   },
-  projectId: { role: "credential", stack: "tenantId", cloudsYaml: ["auth.project_id", "auth.tenant_id"], env: ["OS_PROJECT_ID", "OS_TENANT_ID"] },
+  projectId: {
+    role: "credential",
+    stack: "tenantId",
+    cloudsYaml: ["auth.project_id", "auth.tenant_id"],
+    env: ["OS_PROJECT_ID", "OS_TENANT_ID"],
+  },
   projectDomainName: {
-    role: "credential", stack: "projectDomainName", cloudsYaml: ["auth.project_domain_name"], env: ["OS_PROJECT_DOMAIN_NAME"],
+    role: "credential",
+    stack: "projectDomainName",
+    cloudsYaml: ["auth.project_domain_name"],
+    env: ["OS_PROJECT_DOMAIN_NAME"],
   },
   projectDomainId: { role: "credential", stack: "projectDomainId", cloudsYaml: ["auth.project_domain_id"], env: ["OS_PROJECT_DOMAIN_ID"] },
   // @pulumi/openstack's one `defaultDomain` key holds a domain id (its default is "default")
   defaultDomainId: {
-    role: "credential", stack: "defaultDomain", cloudsYaml: ["auth.default_domain_id", "auth.domain_id"], env: ["OS_DEFAULT_DOMAIN_ID"],
+    role: "credential",
+    stack: "defaultDomain",
+    cloudsYaml: ["auth.default_domain_id", "auth.domain_id"],
+    env: ["OS_DEFAULT_DOMAIN_ID"],
   },
   defaultDomainName: { role: "credential", cloudsYaml: ["auth.default_domain_name", "auth.domain_name"], env: ["OS_DEFAULT_DOMAIN_NAME"] },
   applicationCredentialId: {
-    role: "credential", stack: "applicationCredentialId", cloudsYaml: ["auth.application_credential_id"], env: ["OS_APPLICATION_CREDENTIAL_ID"],
+    role: "credential",
+    stack: "applicationCredentialId",
+    cloudsYaml: ["auth.application_credential_id"],
+    env: ["OS_APPLICATION_CREDENTIAL_ID"],
   },
   applicationCredentialName: {
-    role: "credential", stack: "applicationCredentialName", cloudsYaml: ["auth.application_credential_name"],
+    role: "credential",
+    stack: "applicationCredentialName",
+    cloudsYaml: ["auth.application_credential_name"],
     env: ["OS_APPLICATION_CREDENTIAL_NAME"],
   },
   applicationCredentialSecret: {
-    role: "credential", stack: "applicationCredentialSecret", cloudsYaml: ["auth.application_credential_secret"],
-    env: ["OS_APPLICATION_CREDENTIAL_SECRET"], secret: true,
+    role: "credential",
+    stack: "applicationCredentialSecret",
+    cloudsYaml: ["auth.application_credential_secret"],
+    env: ["OS_APPLICATION_CREDENTIAL_SECRET"],
+    secret: true,
   },
   token: { role: "credential", stack: "token", cloudsYaml: ["auth.token"], env: ["OS_TOKEN"], secret: true },
   authType: { role: "credential", stack: "authType", cloudsYaml: ["auth_type"], env: ["OS_AUTH_TYPE"] },
@@ -87,5 +109,6 @@ export const settingFields: readonly SettingField[] = fieldsOf("setting");
 export const sourceOf = (field: Field): SettingSource => settingSources[field];
 
 /** The stack config keys read (namespaced: `openstack:authUrl`), for the provider's `configure()`. */
-export const stackConfigKeys: readonly string[] = Object.values(settingSources as Record<Field, SettingSource>)
-  .flatMap((s) => (s.stack ? [`openstack:${s.stack}`] : []));
+export const stackConfigKeys: readonly string[] = Object.values(settingSources as Record<Field, SettingSource>).flatMap((s) =>
+  s.stack ? [`openstack:${s.stack}`] : [],
+);

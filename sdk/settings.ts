@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import { loadCloud, type CloudsEntry } from "./clouds-yaml";
+import { type CloudsEntry, loadCloud } from "./clouds-yaml";
 import { configError } from "./errors";
-import { credentialFields, settingFields, sourceOf, type CredentialField, type Field, type SettingField } from "./setting-sources";
+import { type CredentialField, credentialFields, type Field, type SettingField, settingFields, sourceOf } from "./setting-sources";
 import type { CloudOptions } from "./types";
 
 /**
@@ -30,7 +30,10 @@ interface Layer {
   keyOf(field: CredentialField): string;
 }
 
-export type AuthSpec = { method: AuthMethod; authUrl: string } & Omit<Credentials, "authUrl" | "authType" | "defaultDomainId" | "defaultDomainName">;
+export type AuthSpec = { method: AuthMethod; authUrl: string } & Omit<
+  Credentials,
+  "authUrl" | "authType" | "defaultDomainId" | "defaultDomainName"
+>;
 
 export interface ResolvedCloud {
   /** Where the credentials came from (no secrets). */
@@ -51,14 +54,22 @@ export type StackConfig = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
-const defined = <T extends object>(o: T): T =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== "")) as T;
+const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== "")) as T;
 
 const str = (v: unknown): string | undefined =>
   v === undefined || v === null || v === "" ? undefined : typeof v === "string" ? v : String(v);
 
 /** How text says true and false; anything else is not a boolean. */
-const boolText: Readonly<Record<string, boolean>> = { true: true, 1: true, yes: true, on: true, false: false, 0: false, no: false, off: false };
+const boolText: Readonly<Record<string, boolean>> = {
+  true: true,
+  1: true,
+  yes: true,
+  on: true,
+  false: false,
+  0: false,
+  no: false,
+  off: false,
+};
 const boolOf = (v: string): boolean | undefined => boolText[v.trim().toLowerCase()];
 
 function bool(v: unknown, where: string): boolean | undefined {
@@ -115,7 +126,10 @@ function stackLayer(config: StackConfig): Layer {
     const key = stackKey(f);
     return key === undefined ? undefined : { value: config[key], key };
   };
-  const settings = readFields(settingFields.filter((f) => f !== "imageEndpoint"), read) as Settings;
+  const settings = readFields(
+    settingFields.filter((f) => f !== "imageEndpoint"),
+    read,
+  ) as Settings;
   // the image service's entry of @pulumi/openstack's JSON object of endpoint overrides
   const overridesKey = stackKey("imageEndpoint")!;
   const overrides = str(config[overridesKey]);
@@ -147,7 +161,10 @@ function entryLayer(name: string, env: NodeJS.ProcessEnv): Layer {
     const key = sourceOf(f).cloudsYaml?.find((k) => str(yamlValue(entry, k)) !== undefined);
     return key === undefined ? undefined : { value: yamlValue(entry, key), key: `${describe}: ${key}` };
   };
-  const settings = readFields(settingFields.filter((f) => f !== "insecure"), read) as Settings;
+  const settings = readFields(
+    settingFields.filter((f) => f !== "insecure"),
+    read,
+  ) as Settings;
   // openstacksdk's `verify`: true/false, or the path of a CA file to verify with (requests' convention)
   const verifyKey = sourceOf("insecure").cloudsYaml![0]!;
   const verify = yamlValue(entry, verifyKey);
@@ -204,8 +221,10 @@ function chooseSource({ options, stack, stackCloud, env }: Places, cloud: string
   if (osCloud) return entryLayer(env[osCloud]!, env);
   const fromEnv = envLayer(env);
   if (hasCredentials(fromEnv.credentials)) return fromEnv;
-  throw configError("no OpenStack credentials found",
-    "set the resource's `cloud` (a clouds.yaml entry), the stack config openstack:cloud or openstack:authUrl and friends, OS_CLOUD, or OS_AUTH_URL with OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME");
+  throw configError(
+    "no OpenStack credentials found",
+    "set the resource's `cloud` (a clouds.yaml entry), the stack config openstack:cloud or openstack:authUrl and friends, OS_CLOUD, or OS_AUTH_URL with OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME",
+  );
 }
 
 /** `over`'s credentials replace `base`'s field by field; errors name both places. */
@@ -269,14 +288,27 @@ function buildAuth(layer: Layer): AuthSpec {
   if (missing.length) {
     const what = method.replace("_", " ");
     const secrets = missingFields.some((f) => sourceOf(f).secret && layer.keyOf(f).startsWith("openstack:"));
-    throw configError(`${layer.describe}: ${what} authentication needs ${missing.join(", ")}`,
-      `set ${missing.length === 1 ? "it" : "them"} there${secrets ? " (secrets with `pulumi config set --secret`)" : ""}`);
+    throw configError(
+      `${layer.describe}: ${what} authentication needs ${missing.join(", ")}`,
+      `set ${missing.length === 1 ? "it" : "them"} there${secrets ? " (secrets with `pulumi config set --secret`)" : ""}`,
+    );
   }
   return defined({
-    method, authUrl: c.authUrl!, username: c.username, userId: c.userId, userDomainId, userDomainName, password: c.password,
-    projectName: c.projectName, projectId: c.projectId, projectDomainId, projectDomainName,
-    applicationCredentialId: c.applicationCredentialId, applicationCredentialName: c.applicationCredentialName,
-    applicationCredentialSecret: c.applicationCredentialSecret, token: c.token,
+    method,
+    authUrl: c.authUrl!,
+    username: c.username,
+    userId: c.userId,
+    userDomainId,
+    userDomainName,
+    password: c.password,
+    projectName: c.projectName,
+    projectId: c.projectId,
+    projectDomainId,
+    projectDomainName,
+    applicationCredentialId: c.applicationCredentialId,
+    applicationCredentialName: c.applicationCredentialName,
+    applicationCredentialSecret: c.applicationCredentialSecret,
+    token: c.token,
   }) as AuthSpec;
 }
 
@@ -310,8 +342,11 @@ export function resolveCloud(options: CloudOptions = {}, stack: StackConfig = {}
     try {
       ca = fs.readFileSync(cacertFile);
     } catch (e) {
-      throw configError(`cannot read the CA file ${cacertFile}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-        "point cacertFile (or clouds.yaml cacert, OS_CACERT) at a readable PEM file", cacertFile);
+      throw configError(
+        `cannot read the CA file ${cacertFile}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+        "point cacertFile (or clouds.yaml cacert, OS_CACERT) at a readable PEM file",
+        cacertFile,
+      );
     }
   }
   const imageEndpoint = pick("imageEndpoint");

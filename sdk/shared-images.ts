@@ -1,6 +1,6 @@
-import { imageListError, notJsonError, unexpectedAnswer, validationError, type ImageMembersError } from "./errors";
+import { type ImageMembersError, imageListError, notJsonError, unexpectedAnswer, validationError } from "./errors";
 import type { HttpResponse } from "./http";
-import { memberStatuses, type MemberStatus, type SharedImage, type SharedImageFilter } from "./types";
+import { type MemberStatus, memberStatuses, type SharedImage, type SharedImageFilter } from "./types";
 import { checkId } from "./validation";
 
 /**
@@ -44,28 +44,34 @@ export function checkSharedFilter(filter: SharedImageFilter | undefined): Shared
   const problems: string[] = [];
   const f = (filter ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(f)) {
-    if (!["owners", "memberStatus", "tags"].includes(key) && f[key] !== undefined) problems.push(`${key} is not a filter of listSharedImages (it has: owners, memberStatus, tags)`);
+    if (!["owners", "memberStatus", "tags"].includes(key) && f[key] !== undefined)
+      problems.push(`${key} is not a filter of listSharedImages (it has: owners, memberStatus, tags)`);
   }
   const owners = f.owners;
   if (owners !== undefined) {
     if (!Array.isArray(owners)) problems.push("owners must be a list of project ids");
     else if (owners.length === 0) problems.push("owners must list at least one project id (leave it out for every owner)");
-    else owners.forEach((o, i) => {
-      const problem = checkId(`owners[${i}]`, o);
-      if (problem) problems.push(problem);
-    });
+    else
+      owners.forEach((o, i) => {
+        const problem = checkId(`owners[${i}]`, o);
+        if (problem) problems.push(problem);
+      });
   }
   const status = f.memberStatus ?? "all";
   if (status !== "all" && !(memberStatuses as readonly unknown[]).includes(status)) {
     const lower = typeof status === "string" ? status.trim().toLowerCase() : undefined;
     const hint = lower && (lower === "all" || (memberStatuses as readonly string[]).includes(lower)) ? `; did you mean "${lower}"?` : "";
-    problems.push(`memberStatus ${JSON.stringify(status) ?? String(status)} is not allowed: use "all", ${memberStatuses.map((s) => `"${s}"`).join(", ")}${hint}`);
+    problems.push(
+      `memberStatus ${JSON.stringify(status) ?? String(status)} is not allowed: use "all", ${memberStatuses.map((s) => `"${s}"`).join(", ")}${hint}`,
+    );
   }
   const tags = f.tags ?? [];
   if (!Array.isArray(tags)) problems.push("tags must be a list of strings");
-  else tags.forEach((t, i) => {
-    if (typeof t !== "string" || t.trim() === "") problems.push(`tags[${i}] must be a non-empty string, not ${JSON.stringify(t) ?? String(t)}`);
-  });
+  else
+    tags.forEach((t, i) => {
+      if (typeof t !== "string" || t.trim() === "")
+        problems.push(`tags[${i}] must be a non-empty string, not ${JSON.stringify(t) ?? String(t)}`);
+    });
   if (problems.length) throw validationError(`listSharedImages: ${problems.join("; ")}`);
   return {
     ...(owners === undefined ? {} : { owners: [...new Set(owners as string[])] }),
@@ -129,8 +135,12 @@ export async function allPages(
       const answer = await get(url);
       if (answer.markerGone || !answer.page) {
         if (restart >= MARKER_RESTARTS) {
-          throw imageListError(url, `the page marker's image was deleted while the list was read, ${restart + 1} times in a row (Glance answered 400)`,
-            "images are being deleted faster than the list can be read; try again", answer.markerGone);
+          throw imageListError(
+            url,
+            `the page marker's image was deleted while the list was read, ${restart + 1} times in a row (Glance answered 400)`,
+            "images are being deleted faster than the list can be read; try again",
+            answer.markerGone,
+          );
         }
         break; // start again from the first page
       }
@@ -138,7 +148,10 @@ export async function allPages(
       images.push(...page.images);
       if (page.nextMarker === undefined || page.images.length === 0) return images;
       if (seen.has(page.nextMarker) || pages >= MAX_PAGES) {
-        throw imageListError(url, `Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`);
+        throw imageListError(
+          url,
+          `Glance's image list does not end (${seen.has(page.nextMarker) ? `marker ${page.nextMarker} came back` : "still going"} after ${pages} pages)`,
+        );
       }
       seen.add(page.nextMarker);
       marker = page.nextMarker;
@@ -158,8 +171,11 @@ export function joinLists(projectId: string, filter: SharedFilter, lists: Map<Li
     for (const image of lists.get(s) ?? []) {
       if (statusOf.has(image.id) && image.owner !== projectId) {
         // Glance filters by member status only for regular users: an admin sees every shared image in every list
-        throw imageListError("/v2/images", `image ${image.id} is listed as both pending and rejected for project ${projectId}`,
-          "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed");
+        throw imageListError(
+          "/v2/images",
+          `image ${image.id} is listed as both pending and rejected for project ${projectId}`,
+          "Glance ignores member_status for credentials with the admin role (it shows them every shared image): list with a member project's own credentials, or try again if the status was being changed",
+        );
       }
       statusOf.set(image.id, s);
     }
@@ -172,7 +188,7 @@ export function joinLists(projectId: string, filter: SharedFilter, lists: Map<Li
     const owner = String(image.owner ?? "");
     if (!image.id || ids.has(image.id) || owner === projectId || (owners && !owners.has(owner))) continue;
     ids.add(image.id);
-    const memberStatus: MemberStatus = filter.memberStatus === "all" ? statusOf.get(image.id) ?? "accepted" : filter.memberStatus;
+    const memberStatus: MemberStatus = filter.memberStatus === "all" ? (statusOf.get(image.id) ?? "accepted") : filter.memberStatus;
     const shared: SharedImage = {
       imageId: image.id,
       owner,

@@ -1,5 +1,5 @@
 import { validationError } from "./errors";
-import { memberStatuses, type MemberStatus } from "./types";
+import { type MemberStatus, memberStatuses } from "./types";
 
 /**
  * Client-side checks run before any request, so a typo never reaches Glance (which would answer 400

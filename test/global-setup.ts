@@ -19,9 +19,9 @@
 import * as fs from "node:fs";
 import type { TestProject } from "vitest/node";
 import { parse as parseYaml } from "yaml";
-import type { TestCloud } from "./support/cloud";
 import { session } from "../dev/harness/images";
 import { CLOUD_ENTRIES, type CloudEntry, randomPassword, startOpenStack } from "../dev/harness/openstack";
+import type { TestCloud } from "./support/cloud";
 
 /** Every password / application credential secret in a clouds.yaml (what a leak scan looks for). */
 function secretsIn(cloudsFile: string): string[] {
@@ -43,9 +43,7 @@ async function externalCloud(cloudsFile: string): Promise<TestCloud> {
   const sessions = await Promise.all(
     CLOUD_ENTRIES.map((entry) =>
       session(cloudsFile, entry).catch((e: Error) => {
-        throw new Error(
-          `OS_CLIENT_CONFIG_FILE=${cloudsFile} must have working entries ${CLOUD_ENTRIES.join(", ")}: ${e.message}`,
-        );
+        throw new Error(`OS_CLIENT_CONFIG_FILE=${cloudsFile} must have working entries ${CLOUD_ENTRIES.join(", ")}: ${e.message}`);
       }),
     ),
   );

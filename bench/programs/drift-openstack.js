@@ -18,14 +18,20 @@ const provider = (cloud) => {
 // an exported async function: @pulumi/pulumi's loader calls it and waits for it
 module.exports = async () => {
   for (const d of decls) {
-    if (d.kind === "share") new openstack.images.ImageAccess("share", { imageId: d.imageId, memberId: d.memberId }, { provider: provider(d.cloud) });
+    if (d.kind === "share")
+      new openstack.images.ImageAccess("share", { imageId: d.imageId, memberId: d.memberId }, { provider: provider(d.cloud) });
     else if (d.kind === "accept") {
-      new openstack.images.ImageAccessAccept("accept", { imageId: d.imageId, status: d.status, ...(d.memberId ? { memberId: d.memberId } : {}) }, { provider: provider(d.cloud) });
+      new openstack.images.ImageAccessAccept(
+        "accept",
+        { imageId: d.imageId, status: d.status, ...(d.memberId ? { memberId: d.memberId } : {}) },
+        { provider: provider(d.cloud) },
+      );
     } else {
       // the composition a Pulumi user has: the image-ids data source, then one acceptance per id
       const args = { owner: d.owner, memberStatus: "all", visibility: "shared", nameRegex: `^${d.prefix}` };
       const found = await openstack.images.getImageIds(args, { provider: provider(d.cloud) });
-      for (const id of found.ids ?? []) new openstack.images.ImageAccessAccept(`trusted-${id}`, { imageId: id, status: "accepted" }, { provider: provider(d.cloud) });
+      for (const id of found.ids ?? [])
+        new openstack.images.ImageAccessAccept(`trusted-${id}`, { imageId: id, status: "accepted" }, { provider: provider(d.cloud) });
     }
   }
 };

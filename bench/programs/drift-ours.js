@@ -12,6 +12,12 @@ const { AcceptShares, ImageMember, MemberAcceptance } = require("pulumi-image-me
 const { decls } = JSON.parse(fs.readFileSync(path.join(__dirname, "inputs", `${pulumi.getStack()}.json`), "utf8"));
 for (const d of decls) {
   if (d.kind === "share") new ImageMember("share", { imageId: d.imageId, memberId: d.memberId, cloud: d.cloud });
-  else if (d.kind === "accept") new MemberAcceptance("accept", { imageId: d.imageId, status: d.status, ...(d.memberId ? { memberId: d.memberId } : {}), cloud: d.cloud });
+  else if (d.kind === "accept")
+    new MemberAcceptance("accept", {
+      imageId: d.imageId,
+      status: d.status,
+      ...(d.memberId ? { memberId: d.memberId } : {}),
+      cloud: d.cloud,
+    });
   else new AcceptShares("trusted", { owners: [d.owner], nameMatch: `${d.prefix}*`, cloud: d.cloud });
 }

@@ -7,7 +7,9 @@ const path = require("node:path");
 const pulumi = require("@pulumi/pulumi");
 const openstack = require("@pulumi/openstack");
 
-const { cloud, imageUrl, imageId, memberIds } = JSON.parse(fs.readFileSync(path.join(__dirname, "inputs", `${pulumi.getStack()}.json`), "utf8"));
+const { cloud, imageUrl, imageId, memberIds } = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "inputs", `${pulumi.getStack()}.json`), "utf8"),
+);
 // credentials from the clouds.yaml entry (OS_CLIENT_CONFIG_FILE), Glance through the counting proxy
 const provider = new openstack.Provider(cloud, { cloud, endpointOverrides: { image: imageUrl } });
 for (const [i, memberId] of memberIds.entries()) new openstack.images.ImageAccess(`member-${i}`, { imageId, memberId }, { provider });

@@ -117,12 +117,15 @@ function validate(config: FaultConfig): void {
     const rule = config[kind];
     if (!rule) continue;
     if (!(rule.rate >= 0 && rule.rate <= 1)) throw new Error(`fault-proxy: ${kind}.rate must be within 0..1, not ${rule.rate}`);
-    if (rule.max !== undefined && !(Number.isInteger(rule.max) && rule.max >= 0)) throw new Error(`fault-proxy: ${kind}.max must be a non-negative integer`);
+    if (rule.max !== undefined && !(Number.isInteger(rule.max) && rule.max >= 0))
+      throw new Error(`fault-proxy: ${kind}.max must be a non-negative integer`);
     sum += rule.rate;
   }
-  if (sum > 1 + 1e-9) throw new Error(`fault-proxy: the fault rates add up to ${sum}, more than 1 (at most one fault applies to a request)`);
+  if (sum > 1 + 1e-9)
+    throw new Error(`fault-proxy: the fault rates add up to ${sum}, more than 1 (at most one fault applies to a request)`);
   const burst = config.status503?.burst;
-  if (burst !== undefined && !(Number.isInteger(burst) && burst >= 1)) throw new Error("fault-proxy: status503.burst must be an integer ≥ 1");
+  if (burst !== undefined && !(Number.isInteger(burst) && burst >= 1))
+    throw new Error("fault-proxy: status503.burst must be an integer ≥ 1");
   const l = config.latency;
   if (l && (l.minMs ?? 50) > (l.maxMs ?? 200)) throw new Error("fault-proxy: latency.minMs must not exceed latency.maxMs");
 }
@@ -150,7 +153,10 @@ export class FaultPlanner {
   private burstCooldown = false;
   private used: Record<FaultKind, number> = zeroKinds();
 
-  constructor(readonly seed: number, config: FaultConfig = {}) {
+  constructor(
+    readonly seed: number,
+    config: FaultConfig = {},
+  ) {
     validate(config);
     this.config = config;
     this.random = mulberry32(seed);
@@ -222,8 +228,15 @@ const zeroKinds = (): Record<FaultKind, number> => ({ dropBefore: 0, dropAfter: 
 // ---- forwarding (shared with test/support/tls-terminator.ts) ------------------------------------
 
 const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-  "transfer-encoding", "upgrade",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
 ]);
 
 /** rawHeaders without hop-by-hop ones (nor those the Connection header names); duplicates and case kept. */
@@ -485,7 +498,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
         entry.error = r.error;
         if (current() && r.status === undefined) stats.upstreamErrors++;
       }
-      entry.clientSaw = swallow ? "reset" : r.status ?? (res.headersSent ? res.statusCode : "reset");
+      entry.clientSaw = swallow ? "reset" : (r.status ?? (res.headersSent ? res.statusCode : "reset"));
     };
     const answer = (status: number, extra: Record<string, string>, message = `fault-proxy: injected ${status}`) => {
       const send = () => {
@@ -617,8 +630,10 @@ export function summarize(s: FaultStats): string {
   const methods = Object.entries(s.byMethod)
     .map(([m, v]) => `${m} ${v.requests} (faulted ${v.faulted})`)
     .join(", ");
-  return `seed=${s.seed} requests=${s.requests} forwarded=${s.forwarded} faulted=${s.faulted} ${kinds}` +
-    ` upstreamErrors=${s.upstreamErrors} connections=${s.connections}${methods ? ` | ${methods}` : ""}`;
+  return (
+    `seed=${s.seed} requests=${s.requests} forwarded=${s.forwarded} faulted=${s.faulted} ${kinds}` +
+    ` upstreamErrors=${s.upstreamErrors} connections=${s.connections}${methods ? ` | ${methods}` : ""}`
+  );
 }
 
 // ---- clouds.yaml through proxies ------------------------------------------------------------------

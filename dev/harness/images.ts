@@ -102,9 +102,7 @@ function authBody(c: EntryConfig): unknown {
     if (a.application_credential_id) cred.id = a.application_credential_id;
     else {
       cred.name = a.application_credential_name;
-      cred.user = a.user_id
-        ? { id: a.user_id }
-        : { name: a.username, domain: domain(a.user_domain_id, a.user_domain_name) };
+      cred.user = a.user_id ? { id: a.user_id } : { name: a.username, domain: domain(a.user_domain_id, a.user_domain_name) };
     }
     return { auth: { identity: { methods: ["application_credential"], application_credential: cred } } };
   }
@@ -115,10 +113,7 @@ function authBody(c: EntryConfig): unknown {
     ? { id: a.project_id }
     : {
         name: a.project_name ?? a.tenant_name,
-        domain: domain(
-          a.project_domain_id ?? a.user_domain_id,
-          a.project_domain_name ?? a.user_domain_name,
-        ),
+        domain: domain(a.project_domain_id ?? a.user_domain_id, a.project_domain_name ?? a.user_domain_name),
       };
   return { auth: { identity: { methods: ["password"], password: { user } }, scope: { project } } };
 }
@@ -159,7 +154,9 @@ async function request(
 
 function explain(method: string, url: string, r: RawResponse): string {
   const msg = r.body?.message ?? r.body?.error?.message ?? r.text.slice(0, 300);
-  return `${method} ${url.split("?")[0]} -> ${r.status}: ${String(msg).replace(/(<br \/>)+\s*$/, "").trim()}`;
+  return `${method} ${url.split("?")[0]} -> ${r.status}: ${String(msg)
+    .replace(/(<br \/>)+\s*$/, "")
+    .trim()}`;
 }
 
 const sessions = new Map<string, Promise<Session>>();
@@ -180,9 +177,7 @@ async function authenticate(cloudsFile: string, entry: string): Promise<Session>
       (e: any) => e.interface === c.iface && (!c.region || e.region_id === c.region || e.region === c.region),
     );
     if (!endpoint) {
-      throw new Error(
-        `no image endpoint (interface ${c.iface}${c.region ? `, region ${c.region}` : ""}) in ${entry}'s catalog`,
-      );
+      throw new Error(`no image endpoint (interface ${c.iface}${c.region ? `, region ${c.region}` : ""}) in ${entry}'s catalog`);
     }
     imageUrl = endpoint.url as string;
   }
@@ -297,12 +292,7 @@ export async function getImage(cloudsFile: string, entry: string, imageId: strin
 }
 
 /** Change an image's visibility (shared -> private hides its members; back to shared shows them again). */
-export async function setImageVisibility(
-  cloudsFile: string,
-  entry: string,
-  imageId: string,
-  visibility: Visibility,
-): Promise<void> {
+export async function setImageVisibility(cloudsFile: string, entry: string, imageId: string, visibility: Visibility): Promise<void> {
   await glance(
     cloudsFile,
     entry,
@@ -318,11 +308,7 @@ export async function setImageVisibility(
  * The images `entry` sees: GET /v2/images with `query`, following `next` links to the end. By
  * default Glance lists a consumer's shared images only once it has accepted them.
  */
-export async function listImages(
-  cloudsFile: string,
-  entry: string,
-  query?: Record<string, string>,
-): Promise<GlanceImage[]> {
+export async function listImages(cloudsFile: string, entry: string, query?: Record<string, string>): Promise<GlanceImage[]> {
   const images: GlanceImage[] = [];
   let path: string | undefined = `/v2/images?${new URLSearchParams({ limit: "200", ...query })}`;
   while (path) {
@@ -349,13 +335,7 @@ export function deleteMemberRaw(cloudsFile: string, entry: string, imageId: stri
 }
 
 /** PUT /v2/images/{id}/members/{member} {"status": status}: only the member itself (or admin) may. */
-export function setMemberStatusRaw(
-  cloudsFile: string,
-  entry: string,
-  imageId: string,
-  memberId: string,
-  status: MemberStatus | string,
-) {
+export function setMemberStatusRaw(cloudsFile: string, entry: string, imageId: string, memberId: string, status: MemberStatus | string) {
   return glanceRaw(cloudsFile, entry, "PUT", membersPath(imageId, memberId), { status });
 }
 

@@ -123,11 +123,7 @@ export interface ScriptResult {
 }
 
 /** Run `bash dev/rig/openstack.sh <args>` with these extra environment variables. */
-export function runOpenStackScript(
-  args: string[],
-  env: Record<string, string | undefined>,
-  timeoutMs = 300_000,
-): Promise<ScriptResult> {
+export function runOpenStackScript(args: string[], env: Record<string, string | undefined>, timeoutMs = 300_000): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("/bin/bash", [OPENSTACK_SCRIPT, ...args], {
       env: { ...process.env, ...env },
@@ -257,11 +253,7 @@ export async function startOpenStack(options: OpenStackOptions = {}): Promise<Op
     const picked = await freePorts(2);
     keystonePort = options.keystonePort ?? picked[0];
     glancePort = options.glancePort ?? picked[1];
-    result = await runOpenStackScript(
-      ["up"],
-      knobs(keystonePort, glancePort),
-      (options.timeoutSeconds ?? 300) * 1000,
-    );
+    result = await runOpenStackScript(["up"], knobs(keystonePort, glancePort), (options.timeoutSeconds ?? 300) * 1000);
     if (result.code === 0) break;
     if (fixedPorts || !/in use/i.test(result.output)) break;
   }

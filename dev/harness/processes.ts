@@ -72,7 +72,10 @@ export function stillRunning(processes: ProcessSample[]): ProcessSample[] {
 
 /** Every pid in /proc. */
 function allPids(): number[] {
-  return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 /** The children of every thread of `pid` (the Go CLI starts plugins from any of its threads). */

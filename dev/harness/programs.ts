@@ -133,7 +133,16 @@ async function buildTemplate(
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "program-template", private: true }, null, 2));
     await npm(
-      ["install", "--no-save", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, `@pulumi/pulumi@${pulumiVersion}`],
+      [
+        "install",
+        "--no-save",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        tarball,
+        `@pulumi/pulumi@${pulumiVersion}`,
+      ],
       dir,
     );
     fs.writeFileSync(path.join(dir, "template.json"), JSON.stringify({ tarball, name: manifest.name, version: manifest.version }, null, 2));

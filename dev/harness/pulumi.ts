@@ -27,7 +27,7 @@ import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import * as path from "node:path";
 import { type ProcessSample, ProcessWatcher } from "./processes";
-import { REPO_ROOT, type ProgramDir } from "./programs";
+import { type ProgramDir, REPO_ROOT } from "./programs";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Pulumi = typeof import("@pulumi/pulumi");
@@ -61,7 +61,8 @@ export function pulumiCli(): PulumiCli {
       .filter(Boolean)
       .map((d) => path.join(d, LANGUAGE_HOST))
       .find((f) => isExecutable(f));
-    if (!languageHost) throw new Error(`no ${LANGUAGE_HOST} beside ${binDir}/pulumi or on PATH (dev/pulumi-cli.sh bin should not have chosen it)`);
+    if (!languageHost)
+      throw new Error(`no ${LANGUAGE_HOST} beside ${binDir}/pulumi or on PATH (dev/pulumi-cli.sh bin should not have chosen it)`);
     cli = { binDir, version, languageHost };
   }
   return cli;
@@ -160,7 +161,9 @@ export interface RunResult {
 
 export class PulumiRunError extends Error {
   constructor(readonly result: RunResult) {
-    super(`pulumi ${result.command}${result.dryRun && result.command !== "preview" ? " (preview)" : ""} exited with ${result.exitCode}: ${result.message ?? ""}`);
+    super(
+      `pulumi ${result.command}${result.dryRun && result.command !== "preview" ? " (preview)" : ""} exited with ${result.exitCode}: ${result.message ?? ""}`,
+    );
   }
 }
 
@@ -256,7 +259,16 @@ export class PulumiStack<P = any> {
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
-    const self = new PulumiStack<P>(opts.programDir, project, stackName, backendDir, env, req("@pulumi/pulumi"), req(opts.programDir.packageName), opts.parallel);
+    const self = new PulumiStack<P>(
+      opts.programDir,
+      project,
+      stackName,
+      backendDir,
+      env,
+      req("@pulumi/pulumi"),
+      req(opts.programDir.packageName),
+      opts.parallel,
+    );
     await self.cli(["stack", "init", stackName, "--secrets-provider", "passphrase"]);
     for (const [key, value] of Object.entries(opts.config ?? {})) await self.setConfig(key, value);
     return self;
@@ -284,16 +296,37 @@ export class PulumiStack<P = any> {
   up(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
     this.lastProgram = program;
     const preview = opts.withPreview ? [] : ["--skip-preview"];
-    return this.run("up", false, ["up", "--yes", ...preview, ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes"), ...flag(opts.diff, "--diff")], opts);
+    return this.run(
+      "up",
+      false,
+      [
+        "up",
+        "--yes",
+        ...preview,
+        ...flag(opts.refresh, "--refresh"),
+        ...flag(opts.expectNoChanges, "--expect-no-changes"),
+        ...flag(opts.diff, "--diff"),
+      ],
+      opts,
+    );
   }
 
   preview(program: Program<P>, opts: UpOptions = {}): Promise<RunResult> {
     this.lastProgram = program;
-    return this.run("preview", true, ["preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes"), ...flag(opts.diff, "--diff")], opts);
+    return this.run(
+      "preview",
+      true,
+      ["preview", ...flag(opts.refresh, "--refresh"), ...flag(opts.expectNoChanges, "--expect-no-changes"), ...flag(opts.diff, "--diff")],
+      opts,
+    );
   }
 
   refresh(opts: RefreshOptions = {}): Promise<RunResult> {
-    const args = ["refresh", ...(opts.previewOnly ? ["--preview-only"] : ["--yes", "--skip-preview"]), ...flag(opts.expectNoChanges, "--expect-no-changes")];
+    const args = [
+      "refresh",
+      ...(opts.previewOnly ? ["--preview-only"] : ["--yes", "--skip-preview"]),
+      ...flag(opts.expectNoChanges, "--expect-no-changes"),
+    ];
     return this.run("refresh", !!opts.previewOnly, args, opts);
   }
 
@@ -356,7 +389,17 @@ export class PulumiStack<P = any> {
     const program = this.lastProgram;
     // a folder program: the CLI starts the language host itself; an inline one: served from here
     const served = typeof program === "function" ? await serveProgram(this.programDir.dir, this.inline(program)) : undefined;
-    const full = [...args, "--stack", this.stackName, "--non-interactive", "--color", "never", ...(served ? [`--client=${served.address}`] : []), "--event-log", eventLog];
+    const full = [
+      ...args,
+      "--stack",
+      this.stackName,
+      "--non-interactive",
+      "--color",
+      "never",
+      ...(served ? [`--client=${served.address}`] : []),
+      "--event-log",
+      eventLog,
+    ];
     if (this.parallel) full.push("--parallel", String(this.parallel));
     let r: CliExit | undefined;
     try {
@@ -421,7 +464,9 @@ async function serveProgram(dir: string, program: () => Promise<unknown>): Promi
   const language = new LanguageServer(() => (running = program()));
   server.addService(langrpc.LanguageRuntimeService, language);
   const port: number = await new Promise((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) => (err ? reject(err) : resolve(p))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err: Error | null, p: number) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     address: `127.0.0.1:${port}`,
@@ -452,7 +497,13 @@ interface CliExit {
 /** Runs the CLI as the leader of its own process group and session (so a test can signal the whole
  *  group, and the processes it starts can be found after it is gone). Once it has exited, every
  *  process it started that still runs is stopped: a killed CLI leaves its plugins running. */
-function spawnCli(env: Record<string, string>, cwd: string, args: string[], input?: string, onStart?: (cli: ChildProcess) => void): Promise<CliExit> {
+function spawnCli(
+  env: Record<string, string>,
+  cwd: string,
+  args: string[],
+  input?: string,
+  onStart?: (cli: ChildProcess) => void,
+): Promise<CliExit> {
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, { cwd, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
     const watcher = child.pid ? new ProcessWatcher(child.pid) : undefined;

@@ -32,7 +32,9 @@ const cloud = config.get("cloud");
 const waitForShareSeconds = config.getNumber("waitForShareSeconds");
 
 if (images === undefined && acceptFrom === undefined) {
-  throw new Error(`set ${project}:images (the ids of images to accept) or ${project}:acceptFrom (the owners whose shares to accept); see README.md`);
+  throw new Error(
+    `set ${project}:images (the ids of images to accept) or ${project}:acceptFrom (the owners whose shares to accept); see README.md`,
+  );
 }
 if (images !== undefined && !Array.isArray(images)) {
   throw new Error(`config ${project}:images must be a list of {imageId, status?}; see README.md`);
@@ -47,12 +49,15 @@ if (acceptFrom !== undefined && (typeof acceptFrom !== "object" || !Array.isArra
 }
 
 // Named after the image (or its label), not its position: removing an entry touches only that one.
-const answers = (images ?? []).map((image) => new MemberAcceptance(`accept-${image.name ?? image.imageId}`, {
-  imageId: image.imageId,
-  status: image.status,
-  cloud,
-  waitForShareSeconds,
-}));
+const answers = (images ?? []).map(
+  (image) =>
+    new MemberAcceptance(`accept-${image.name ?? image.imageId}`, {
+      imageId: image.imageId,
+      status: image.status,
+      cloud,
+      waitForShareSeconds,
+    }),
+);
 
 // Every image the trusted owners share (that matches nameMatch and carries the tags), accepted by one
 // resource: a new share is a change the drift check reports until the next `pulumi up` accepts it.
@@ -60,7 +65,8 @@ const discovered = acceptFrom
   ? new AcceptShares("accept-from", { owners: acceptFrom.owners, nameMatch: acceptFrom.nameMatch, tags: acceptFrom.tags, cloud }).imageIds
   : pulumi.output([] as string[]);
 
-const rows = pulumi.all([pulumi.all(answers.map((a) => pulumi.all([a.imageId, a.status]))), discovered])
+const rows = pulumi
+  .all([pulumi.all(answers.map((a) => pulumi.all([a.imageId, a.status]))), discovered])
   .apply(([named, found]) => [...named, ...found.map((imageId): [string, MemberStatus] => [imageId, "accepted"])]);
 
 /** The images this project accepted: they appear in its image list (`openstack image list`). */

@@ -7,4 +7,5 @@ import { acceptSharesProvider } from "../accept-shares-lifecycle";
 export { configureProvider as configure } from "../runtime";
 export const { check, diff, create, read, update } = acceptSharesProvider;
 const remove = acceptSharesProvider.delete;
+
 export { remove as delete };

@@ -9,4 +9,5 @@ import { imageMemberProvider } from "../image-member-lifecycle";
 export { configureProvider as configure } from "../runtime";
 export const { check, diff, create, read, update } = imageMemberProvider;
 const remove = imageMemberProvider.delete;
+
 export { remove as delete };

@@ -7,4 +7,5 @@ import { imageShareProvider } from "../image-share-lifecycle";
 export { configureProvider as configure } from "../runtime";
 export const { check, diff, create, read, update } = imageShareProvider;
 const remove = imageShareProvider.delete;
+
 export { remove as delete };

@@ -7,4 +7,5 @@ import { memberAcceptanceProvider } from "../member-acceptance-lifecycle";
 export { configureProvider as configure } from "../runtime";
 export const { check, diff, create, read, update } = memberAcceptanceProvider;
 const remove = memberAcceptanceProvider.delete;
+
 export { remove as delete };

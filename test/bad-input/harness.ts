@@ -12,16 +12,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
-import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
-import type { ProcessSample } from "../../dev/harness/processes";
-import { testCloud, type TestCloud } from "../support/cloud";
-import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, type FaultProxy, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { addMemberRaw, listMembersRaw } from "../../dev/harness/images";
-import { LeakWatch } from "../support/leaks";
 import type { CloudEntry } from "../../dev/harness/openstack";
+import type { ProcessSample } from "../../dev/harness/processes";
+import { createProgramDir, type ProgramDir, projectPackage } from "../../dev/harness/programs";
+import { PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import { closingErrors, resourceErrors, stepError } from "../support/cli-output";
+import { type TestCloud, testCloud } from "../support/cloud";
 import { createTestImage } from "../support/images";
+import { LeakWatch } from "../support/leaks";
 
 export { stepError };
 
@@ -39,7 +39,9 @@ export const IS = "pulumi-nodejs:dynamic/glance:ImageShare";
  * the engine stops there.
  */
 export function checkErrors(type: string, name: string, failures: [property: string, value: unknown, reason: string][]): string[] {
-  return failures.map(([p, v, r]) => stepError(type, name, `${type} resource '${name}': property ${p} value ${goValue(v)} has a problem: ${r}`));
+  return failures.map(([p, v, r]) =>
+    stepError(type, name, `${type} resource '${name}': property ${p} value ${goValue(v)} has a problem: ${r}`),
+  );
 }
 
 /**
@@ -72,7 +74,11 @@ export function withGlanceWording(before: string, after: string): RegExp {
 
 /** Every `OS_*` variable of this process removed, for runs that must see only what the case gives. */
 export function noOsEnv(): Record<string, undefined> {
-  return Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("OS_")).map((k) => [k, undefined]));
+  return Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith("OS_"))
+      .map((k) => [k, undefined]),
+  );
 }
 
 export interface ImageRef {
@@ -190,7 +196,10 @@ export class Rig {
     };
     const images = opts.images ?? [{ id: this.image, owner: "producer" }];
     const before = await Promise.all(images.map((i) => this.members(i)));
-    const stack = await this.newStack(opts.config ?? { "openstack:cloud": "producer" }, opts.env ?? { OS_CLIENT_CONFIG_FILE: this.cloudsFile });
+    const stack = await this.newStack(
+      opts.config ?? { "openstack:cloud": "producer" },
+      opts.env ?? { OS_CLIENT_CONFIG_FILE: this.cloudsFile },
+    );
     const preview = opts.preview ? this.leaks.result(await stack.preview(program, { allowFailure: true })) : undefined;
     this.keystone.reset();
     this.glance.reset();

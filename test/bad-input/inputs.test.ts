@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findLeaks } from "../support/leaks";
-import { checkErrors, IM, IS, MA, Rig, type Pkg } from "./harness";
+import { checkErrors, IM, IS, MA, type Pkg, Rig } from "./harness";
 
 /**
  * Bad resource inputs, through the engine as `pulumi up` (and `pulumi preview`) shows them: each is
@@ -20,13 +20,17 @@ afterAll(async () => {
 afterEach(() => rig.expectNoLeaks());
 
 /** A program of one ImageMember on the rig's shared image with these (possibly wrong) args. */
-const member = (args: Record<string, unknown>, name = "m") => (pkg: Pkg) => {
-  new pkg.ImageMember(name, { imageId: rig.image, memberId: "new-member", ...args } as never);
-};
+const member =
+  (args: Record<string, unknown>, name = "m") =>
+  (pkg: Pkg) => {
+    new pkg.ImageMember(name, { imageId: rig.image, memberId: "new-member", ...args } as never);
+  };
 /** A program of one MemberAcceptance (as the producer: no request may go out anyway). */
-const acceptance = (args: Record<string, unknown>, name = "a") => (pkg: Pkg) => {
-  new pkg.MemberAcceptance(name, { imageId: rig.image, ...args } as never);
-};
+const acceptance =
+  (args: Record<string, unknown>, name = "a") =>
+  (pkg: Pkg) => {
+    new pkg.MemberAcceptance(name, { imageId: rig.image, ...args } as never);
+  };
 
 /** Runs the case (preview and up) and checks that neither Keystone nor Glance was asked anything. */
 async function refused(program: (pkg: Pkg) => unknown): Promise<string[]> {
@@ -44,9 +48,7 @@ const MEMBER_FIX = "give the id of the project to share the image with";
 
 describe("ImageMember", () => {
   it("an empty imageId", async () => {
-    expect(await refused(member({ imageId: "" }))).toEqual(
-      checkErrors(IM, "m", [["imageId", "", `must not be empty: ${IMAGE_FIX}`]]),
-    );
+    expect(await refused(member({ imageId: "" }))).toEqual(checkErrors(IM, "m", [["imageId", "", `must not be empty: ${IMAGE_FIX}`]]));
   });
 
   it('an imageId with "/" (it would route the request elsewhere)', async () => {
@@ -62,9 +64,7 @@ describe("ImageMember", () => {
   });
 
   it("an empty memberId", async () => {
-    expect(await refused(member({ memberId: "" }))).toEqual(
-      checkErrors(IM, "m", [["memberId", "", `must not be empty: ${MEMBER_FIX}`]]),
-    );
+    expect(await refused(member({ memberId: "" }))).toEqual(checkErrors(IM, "m", [["memberId", "", `must not be empty: ${MEMBER_FIX}`]]));
   });
 
   it("a memberId that is not a string", async () => {
@@ -90,15 +90,22 @@ describe("ImageMember", () => {
 
   it("an unknown property without a near name lists the properties there are", async () => {
     expect(await refused(member({ shareWith: "everyone" }))).toEqual(
-      checkErrors(IM, "m", [["shareWith", "everyone", "is not a property of ImageMember (it has: imageId, memberId, status, adoptExisting, cloud, region)"]]),
+      checkErrors(IM, "m", [
+        ["shareWith", "everyone", "is not a property of ImageMember (it has: imageId, memberId, status, adoptExisting, cloud, region)"],
+      ]),
     );
   });
 
   it('an uppercase status gets "did you mean"', async () => {
     expect(await refused(member({ status: "Pending" }))).toEqual(
-      checkErrors(IM, "m", [["status", "Pending",
-        '"Pending" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "pending"? ' +
-        "(status is for admins who force a member's status; leave it unset to let the member decide)"]]),
+      checkErrors(IM, "m", [
+        [
+          "status",
+          "Pending",
+          '"Pending" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "pending"? ' +
+            "(status is for admins who force a member's status; leave it unset to let the member decide)",
+        ],
+      ]),
     );
   });
 
@@ -120,7 +127,11 @@ describe("ImageMember", () => {
   it("ImageShare listing a member twice, and a member id that is not one", async () => {
     expect(await refused((pkg) => new pkg.ImageShare("s", { imageId: rig.image, memberIds: ["p1", "p 2", "p1"] }))).toEqual(
       checkErrors(IS, "s", [
-        ["memberIds", ["p1", "p 2", "p1"], 'memberIds[1] "p 2" must not contain whitespace: give the ids of the projects to share the image with'],
+        [
+          "memberIds",
+          ["p1", "p 2", "p1"],
+          'memberIds[1] "p 2" must not contain whitespace: give the ids of the projects to share the image with',
+        ],
         ["memberIds", ["p1", "p 2", "p1"], "lists p1 more than once: list each project once"],
       ]),
     );
@@ -131,7 +142,6 @@ describe("ImageMember", () => {
       checkErrors(IS, "s", [["memberIds", "p1", 'must be a list of project ids (an empty list shares with nobody), not "p1"']]),
     );
   });
-
 });
 
 describe("MemberAcceptance", () => {
@@ -143,7 +153,9 @@ describe("MemberAcceptance", () => {
 
   it('an uppercase status gets "did you mean"', async () => {
     expect(await refused(acceptance({ status: "ACCEPTED" }))).toEqual(
-      checkErrors(MA, "a", [["status", "ACCEPTED", '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?']]),
+      checkErrors(MA, "a", [
+        ["status", "ACCEPTED", '"ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?'],
+      ]),
     );
   });
 
@@ -200,7 +212,13 @@ describe("the leak check these tests end with", () => {
     const planted = "planted-secret-9d1c";
     const stack = await rig.newStack({ "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: rig.cloudsFile });
     const empty = await stack.exportState();
-    const note = { urn: stack.urn("test:index:Note", "planted"), type: "test:index:Note", custom: false, inputs: { note: planted }, outputs: {} };
+    const note = {
+      urn: stack.urn("test:index:Note", "planted"),
+      type: "test:index:Note",
+      custom: false,
+      inputs: { note: planted },
+      outputs: {},
+    };
     await stack.importState({ ...empty, resources: [...(empty.resources ?? []), note] });
     const program = (pkg: Pkg) => {
       new pkg.ImageMember("m", { imageId: rig.image, memberId: `${planted}/x` });
@@ -209,7 +227,9 @@ describe("the leak check these tests end with", () => {
     const found = findLeaks({ stacks: [stack], results: [run], errors: [new Error(`boom ${planted}`)] }, ["not-there", planted]);
     // the preview failed at the check, with the planted value in its message
     expect(run.exitCode).toBe(1);
-    expect(run.errors).toEqual([`${IM} resource 'm': property memberId value {${planted}/x} has a problem: "${planted}/x" must not contain "/": ${MEMBER_FIX}`]);
+    expect(run.errors).toEqual([
+      `${IM} resource 'm': property memberId value {${planted}/x} has a problem: "${planted}/x" must not contain "/": ${MEMBER_FIX}`,
+    ]);
     expect(found).toEqual([
       `state file ${stack.statePath} contains secret #1`,
       "result #0 (preview): message contains secret #1",

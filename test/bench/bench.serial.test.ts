@@ -8,9 +8,18 @@
 // of one image costs one list request per plugin process that reads them and no single-member GET;
 // one DELETE per member.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPERATIONS, runBenchmark, setupBench, type BenchResults, type BenchSetup, type MethodResult, type Operation, type PhaseResult } from "../../bench/measure";
+import {
+  type BenchResults,
+  type BenchSetup,
+  type MethodResult,
+  OPERATIONS,
+  type Operation,
+  type PhaseResult,
+  runBenchmark,
+  setupBench,
+} from "../../bench/measure";
+import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
 import { requireLocalInstance } from "../support/cloud";
-import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
 
 const N = 20;
 
@@ -46,7 +55,11 @@ describe(`benchmark, N = ${N}, 1 run, through the real CLI: request counts and p
 
   it("ran every method once, each ending with the image's members as expected", () => {
     expect(results.runs).toHaveLength(1);
-    expect(Object.keys(results.runs[0]).filter((k) => k !== "run" && k !== "order").sort()).toEqual(["noop", "openstacksdk", "provider", "raw"]);
+    expect(
+      Object.keys(results.runs[0])
+        .filter((k) => k !== "run" && k !== "order")
+        .sort(),
+    ).toEqual(["noop", "openstacksdk", "provider", "raw"]);
   });
 
   it("each command started the plugin processes the CLI starts for it, for the provider and the no-op provider alike", () => {

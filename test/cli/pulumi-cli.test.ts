@@ -46,7 +46,8 @@ describe("the Pulumi CLI build", () => {
     const bin = a.stdout.trim();
     expect(bin.startsWith(path.join(cache, "pulumi-cli") + path.sep)).toBe(true);
     expect(path.basename(path.dirname(bin))).toMatch(/^v3\.274\.1-langhost-v3\.68\.0-go\d+\.\d+/);
-    for (const f of ["pulumi", "pulumi-resource-pulumi-nodejs", "pulumi-language-nodejs"]) expect(fs.statSync(path.join(bin, f)).mode & 0o111).not.toBe(0);
+    for (const f of ["pulumi", "pulumi-resource-pulumi-nodejs", "pulumi-language-nodejs"])
+      expect(fs.statSync(path.join(bin, f)).mode & 0o111).not.toBe(0);
     // exactly one of them built; the other waited for it
     const logs = [a.stderr, b.stderr];
     const building = "building pulumi v3.274.1 and pulumi-language-nodejs v3.68.0 from Go modules";
@@ -106,7 +107,10 @@ describe("the Pulumi CLI build", () => {
 
   it("takes a new enough pulumi from PATH instead", async () => {
     const bin = (await run(["bin"])).stdout.trim();
-    const r = await run(["bin"], { PATH: `${bin}${path.delimiter}${pathWithoutPulumi}`, PULUMI_IMAGE_MEMBERS_CACHE: path.join(cache, "unused") });
+    const r = await run(["bin"], {
+      PATH: `${bin}${path.delimiter}${pathWithoutPulumi}`,
+      PULUMI_IMAGE_MEMBERS_CACHE: path.join(cache, "unused"),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(bin);
     expect(fs.existsSync(path.join(cache, "unused"))).toBe(false);

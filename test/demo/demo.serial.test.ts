@@ -6,11 +6,11 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, WORK_DIR } from "../../dev/harness/programs";
+import { randomPassword } from "../../dev/harness/openstack";
 import { type ProcessSample, ProcessWatcher } from "../../dev/harness/processes";
+import { REPO_ROOT, WORK_DIR } from "../../dev/harness/programs";
 import { languageHosts, pulumiCli } from "../../dev/harness/pulumi";
 import { requireLocalInstance, testCloud } from "../support/cloud";
-import { randomPassword } from "../../dev/harness/openstack";
 
 interface Finished {
   code: number | null;
@@ -126,7 +126,9 @@ describe("npm run demo", () => {
     expect(share).toContain("examples/producer $ pulumi stack init dev");
     expect(share).toContain("examples/producer $ pulumi config set cloud producer");
     expect(share).toMatch(new RegExp(`^examples/producer \\$ pulumi config set --path 'shares\\[0\\]\\.imageId' ${UUID}$`, "m"));
-    expect(share).toMatch(new RegExp(`^examples/producer \\$ pulumi config set --path 'shares\\[0\\]\\.projectIds\\[0\\]' ${PROJECT}$`, "m"));
+    expect(share).toMatch(
+      new RegExp(`^examples/producer \\$ pulumi config set --path 'shares\\[0\\]\\.projectIds\\[0\\]' ${PROJECT}$`, "m"),
+    );
     const [up1, ...moreUp1] = blocks(share, "examples/producer", "pulumi up --yes --skip-preview");
     expect(moreUp1).toHaveLength(0);
     expect(up1).toMatch(/^Updating \(dev\):$/m);

@@ -7,10 +7,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { languageHosts, pulumiCli, PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
-import { REPO_ROOT, createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
-import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, listImages, listMembersRaw } from "../../dev/harness/images";
+import { createProgramDir, type ProgramDir, projectPackage, REPO_ROOT } from "../../dev/harness/programs";
+import { languageHosts, PulumiStack, pulumiCli, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import { type TestCloud, testCloud } from "../support/cloud";
 import { createTestImage } from "../support/images";
 
 const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
@@ -83,10 +83,7 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
   it("the producer shares, the consumer accepts and sees the image; both drift checks pass; destroy undoes both", async () => {
     const up1 = await producer.up(program);
     ranUnderLanguageHost(up1);
-    expect(changed(up1)).toEqual([
-      `create pulumi:pulumi:Stack ${producer.project}-dev`,
-      `create ${SHARE} share-${image}`,
-    ]);
+    expect(changed(up1)).toEqual([`create pulumi:pulumi:Stack ${producer.project}-dev`, `create ${SHARE} share-${image}`]);
     expect(up1.outputs).toEqual({ sharedWith: { [image]: [cloud.projects.consumer] } });
     expect(await memberStatus(cloud, "producer", image)).toBe("pending");
 
@@ -145,7 +142,12 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
       expect((await addMemberRaw(cloud.cloudsFile, entry, id, cloud.projects.consumer)).status).toBe(200);
       return id;
     };
-    const [a, b, other, outsiders] = [await made("producer", "golden-a"), await made("producer", "golden-b"), await made("producer", "silver"), await made("outsider", "golden-o")];
+    const [a, b, other, outsiders] = [
+      await made("producer", "golden-a"),
+      await made("producer", "golden-b"),
+      await made("producer", "silver"),
+      await made("outsider", "golden-o"),
+    ];
     const status = (entry: string, id: string) => memberStatus(cloud, entry, id);
     // pulumi config set --path 'acceptFrom.owners[0]' …; --path 'acceptFrom.nameMatch' 'golden-*'; --path 'acceptFrom.tags[0]' …
     const eng = await stackIn(consumerDir, c, "by-owner", {
@@ -156,13 +158,16 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     });
     const up = await eng.up(program);
     const ids = [a, b].sort();
-    expect(changed(up).sort()).toEqual([
-      `create pulumi:pulumi:Stack ${c}-by-owner`,
-      "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
-    ].sort());
+    expect(changed(up).sort()).toEqual(
+      [`create pulumi:pulumi:Stack ${c}-by-owner`, "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from"].sort(),
+    );
     expect(up.outputs).toEqual({ accepted: ids, statuses: { [a]: "accepted", [b]: "accepted" } });
-    expect([await status("producer", a), await status("producer", b), await status("producer", other), await status("outsider", outsiders)])
-      .toEqual(["accepted", "accepted", "pending", "pending"]);
+    expect([
+      await status("producer", a),
+      await status("producer", b),
+      await status("producer", other),
+      await status("outsider", outsiders),
+    ]).toEqual(["accepted", "accepted", "pending", "pending"]);
     expect((await eng.preview(program, { refresh: true, expectNoChanges: true })).exitCode).toBe(0);
     await eng.refresh({ previewOnly: true, expectNoChanges: true });
     expect((await eng.destroy()).summary).toEqual({ delete: 2 });
@@ -185,11 +190,15 @@ describe("examples/producer and examples/consumer through the Pulumi CLI", () =>
     expect(none.exitCode).toBe(1);
     expect(none.message).toContain(`set ${c}:images (the ids of images to accept) or ${c}:acceptFrom (the owners whose shares to accept)`);
 
-    const noOwners = await (await stackIn(consumerDir, c, "no-owners", { [`${c}:acceptFrom.nameMatch`]: "golden-*" })).preview(program, { allowFailure: true });
+    const noOwners = await (await stackIn(consumerDir, c, "no-owners", { [`${c}:acceptFrom.nameMatch`]: "golden-*" })).preview(program, {
+      allowFailure: true,
+    });
     expect(noOwners.exitCode).toBe(1);
     expect(noOwners.message).toContain(`config ${c}:acceptFrom needs owners (a list of project ids)`);
 
-    const emptyOwner = await (await stackIn(consumerDir, c, "empty-owner", { [`${c}:acceptFrom.owners[0]`]: "" })).preview(program, { allowFailure: true });
+    const emptyOwner = await (await stackIn(consumerDir, c, "empty-owner", { [`${c}:acceptFrom.owners[0]`]: "" })).preview(program, {
+      allowFailure: true,
+    });
     expect(emptyOwner.exitCode).toBe(1);
     expect(emptyOwner.message).toContain('AcceptShares "accept-from": owners[0] must not be empty (a project id)');
   }, 120_000);
@@ -230,11 +239,7 @@ describe("examples/from-config through the Pulumi CLI, as a project of its own",
     const up = await eng.up(program);
     ranUnderLanguageHost(up);
     expect(changed(up).sort()).toEqual(
-      [
-        `create pulumi:pulumi:Stack ${project}-dev`,
-        `create ${SHARE} share-${image}`,
-        `create ${ACCEPTANCE} accept-${image}`,
-      ].sort(),
+      [`create pulumi:pulumi:Stack ${project}-dev`, `create ${SHARE} share-${image}`, `create ${ACCEPTANCE} accept-${image}`].sort(),
     );
     expect(up.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: { [image]: "accepted" } });
     expect(await memberStatus(cloud, "producer", image)).toBe("accepted");

@@ -7,10 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { languageHosts, pulumiCli, PulumiStack, type RunResult } from "../../dev/harness/pulumi";
-import { REPO_ROOT } from "../../dev/harness/programs";
-import { testCloud, type TestCloud } from "../support/cloud";
 import { addMemberRaw, listImages, listMembersRaw } from "../../dev/harness/images";
+import { REPO_ROOT } from "../../dev/harness/programs";
+import { languageHosts, PulumiStack, pulumiCli, type RunResult } from "../../dev/harness/pulumi";
+import { type TestCloud, testCloud } from "../support/cloud";
 import { createTestImage } from "../support/images";
 
 const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
@@ -101,10 +101,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
 
     const up1 = await producer.up(program);
     ranUnderLanguageHost(up1);
-    expect(changed(up1)).toEqual([
-      "create pulumi:pulumi:Stack image-members-producer",
-      `create ${SHARE} share-${image}`,
-    ]);
+    expect(changed(up1)).toEqual(["create pulumi:pulumi:Stack image-members-producer", `create ${SHARE} share-${image}`]);
     expect(up1.outputs).toEqual({ shared: { [image]: [cloud.projects.consumer] }, accepted: {} });
     const up2 = await consumer.up(program);
     expect(changed(up2)).toEqual(["create pulumi:pulumi:Stack image-members-consumer", `create ${ACCEPTANCE} accept-${image}`]);
@@ -129,7 +126,11 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       expect((await addMemberRaw(cloud.cloudsFile, entry, id, cloud.projects.consumer)).status).toBe(200);
       return id;
     };
-    const [golden, other, untrusted] = [await made("producer", "golden-1"), await made("producer", "scratch-1"), await made("outsider", "golden-2")];
+    const [golden, other, untrusted] = [
+      await made("producer", "golden-1"),
+      await made("producer", "scratch-1"),
+      await made("outsider", "golden-2"),
+    ];
     const eng = await PulumiStack.create({
       programDir: { dir: REPO_ROOT, packageName: "pulumi-image-members" },
       stateDir,

@@ -1,17 +1,25 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
-import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
+import {
+  cloudsFileVia,
+  FAULT_KINDS,
+  type FaultConfig,
+  type FaultKind,
+  type FaultLogEntry,
+  FaultPlanner,
+  type FaultProxy,
+  randomSeed,
+  removeCloudsCopies,
+  startFaultProxy,
+} from "../../dev/harness/fault-proxy";
+import { listMembersRaw } from "../../dev/harness/images";
 import type { ProcessSample } from "../../dev/harness/processes";
+import { createProgramDir, type ProgramDir, projectPackage } from "../../dev/harness/programs";
+import { PulumiStack, type RunResult } from "../../dev/harness/pulumi";
 import { changes } from "../lifecycle/support";
 import { diagnostics } from "../support/cli-output";
 import { testCloud } from "../support/cloud";
-import {
-  cloudsFileVia, FAULT_KINDS, FaultPlanner, randomSeed, removeCloudsCopies, startFaultProxy, type FaultConfig, type FaultKind, type FaultLogEntry,
-  type FaultProxy,
-} from "../../dev/harness/fault-proxy";
-import { listMembersRaw } from "../../dev/harness/images";
-import { LeakWatch } from "../support/leaks";
 import { createTestImage } from "../support/images";
+import { LeakWatch } from "../support/leaks";
 
 /**
  * A stack of 100 ImageMembers through the real Pulumi CLI (its plugin host, the package as users
@@ -75,7 +83,13 @@ beforeAll(async () => {
   console.log(`[engine-faults] FAULT_SEED=${seed} (set it to replay this run)`);
   // Glance through the proxy, Keystone direct: the stack names its cloud, the environment the file
   const cloudsFile = cloudsFileVia(cloud.cloudsFile, { glance: proxy.url });
-  eng = leaks.stack(await PulumiStack.create<Pkg>({ programDir: prog, config: { "openstack:cloud": "producer" }, env: { OS_CLIENT_CONFIG_FILE: cloudsFile } }));
+  eng = leaks.stack(
+    await PulumiStack.create<Pkg>({
+      programDir: prog,
+      config: { "openstack:cloud": "producer" },
+      env: { OS_CLIENT_CONFIG_FILE: cloudsFile },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -95,7 +109,10 @@ async function glanceMembers(): Promise<string[]> {
 
 /** Runs one command and reports what the proxy did to Glance's requests meanwhile, and how many
  *  plugin processes the CLI started for it. */
-async function phase(label: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; log: FaultLogEntry[]; plugins: ProcessSample[] }> {
+async function phase(
+  label: string,
+  command: () => Promise<RunResult>,
+): Promise<{ result: RunResult; log: FaultLogEntry[]; plugins: ProcessSample[] }> {
   const from = proxy.log().length;
   const t0 = Date.now();
   const result = leaks.result(await command());
@@ -104,8 +121,10 @@ async function phase(label: string, command: () => Promise<RunResult>): Promise<
   const log = proxy.log().slice(from);
   const kinds = FAULT_KINDS.map((k) => `${k}=${log.filter((e) => e.fault === k).length}`).join(" ");
   const faulted = log.filter((e) => e.fault !== "none").length;
-  console.log(`[engine-faults] ${label}: ${seconds.toFixed(1)} s, ${plugins.length} plugin process(es), Glance requests ${log.length}, faulted ${faulted}` +
-    ` (${log.length ? ((100 * faulted) / log.length).toFixed(1) : "0"}%): ${kinds}; summary ${JSON.stringify(result.summary)}`);
+  console.log(
+    `[engine-faults] ${label}: ${seconds.toFixed(1)} s, ${plugins.length} plugin process(es), Glance requests ${log.length}, faulted ${faulted}` +
+      ` (${log.length ? ((100 * faulted) / log.length).toFixed(1) : "0"}%): ${kinds}; summary ${JSON.stringify(result.summary)}`,
+  );
   // no error anywhere: none in the run, none on a step, no diagnostic at all (a plugin's stderr is
   // one of severity info#err, a warning one of severity warning)
   expect(result.exitCode).toBe(0);
@@ -149,20 +168,32 @@ describe(`${MEMBERS} ImageMembers while 20% of Glance's requests fail`, () => {
     // usually passes, so here its first attempts are faulted for certain
     const list = `/v2/images/${image}/members`;
     proxy.setFaults({ dropAfter: { rate: 1, max: 1 } });
-    const preview = await phase("preview --refresh --expect-no-changes", () => eng.preview(program, { refresh: true, expectNoChanges: true }));
+    const preview = await phase("preview --refresh --expect-no-changes", () =>
+      eng.preview(program, { refresh: true, expectNoChanges: true }),
+    );
     expect(preview.result.summary).toEqual({ same: MEMBERS + 1 });
     expect(changes(preview.result)).toEqual([]);
     // the CLI starts two plugin processes here: one for the refresh (the provider from the state),
     // one for the program's default provider, whose diffs ask Glance nothing; so one process reads
     expect(preview.plugins).toHaveLength(2);
-    expect(preview.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`)).toEqual([`GET ${list} dropAfter reset`, `GET ${list} none 200`]);
-    expect(preview.result.steps.filter((s) => s.op.startsWith("refresh")).map((s) => s.op)).toEqual(Array(MEMBERS + 2).fill("refresh-same"));
+    expect(preview.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`)).toEqual([
+      `GET ${list} dropAfter reset`,
+      `GET ${list} none 200`,
+    ]);
+    expect(preview.result.steps.filter((s) => s.op.startsWith("refresh")).map((s) => s.op)).toEqual(
+      Array(MEMBERS + 2).fill("refresh-same"),
+    );
     proxy.setFaults({ status503: { rate: 1, burst: 2, max: 1 } });
-    const refresh = await phase("refresh --preview-only --expect-no-changes", () => eng.refresh({ previewOnly: true, expectNoChanges: true }));
+    const refresh = await phase("refresh --preview-only --expect-no-changes", () =>
+      eng.refresh({ previewOnly: true, expectNoChanges: true }),
+    );
     expect(refresh.result.summary).toEqual({ same: MEMBERS + 1 });
     expect(refresh.plugins).toHaveLength(1);
-    expect(refresh.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`))
-      .toEqual([`GET ${list} status503 503`, `GET ${list} status503 503`, `GET ${list} none 200`]);
+    expect(refresh.log.map((e) => `${e.method} ${e.path} ${e.fault} ${e.clientSaw}`)).toEqual([
+      `GET ${list} status503 503`,
+      `GET ${list} status503 503`,
+      `GET ${list} none 200`,
+    ]);
     // every member, the stack and its default provider refreshed as the same
     expect(changes(refresh.result)).toEqual([]);
     expect(refresh.result.steps.map((s) => s.op)).toEqual(Array(MEMBERS + 2).fill("refresh-same"));

@@ -1,15 +1,13 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openImageService } from "../../sdk/image-service";
-import type { RetryPolicy } from "../../sdk/http";
-import { testCloud } from "../support/cloud";
-import { watchProxies } from "../support/proxy-watch";
-import {
-  cloudsFileVia, FAULT_KINDS, FaultPlanner, leaksIn, type FaultConfig, type FaultProxy,
-} from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, FAULT_KINDS, type FaultConfig, FaultPlanner, type FaultProxy, leaksIn } from "../../dev/harness/fault-proxy";
 import { listMembersRaw, projectToken } from "../../dev/harness/images";
+import type { RetryPolicy } from "../../sdk/http";
+import { openImageService } from "../../sdk/image-service";
+import { testCloud } from "../support/cloud";
 import { createTestImage } from "../support/images";
+import { watchProxies } from "../support/proxy-watch";
 
 /** The fault proxy itself, in front of the suite's real Glance and Keystone. */
 const cloud = testCloud();
@@ -20,12 +18,23 @@ const fast: RetryPolicy = { attempts: 10, baseDelayMs: 20, maxDelayMs: 200, maxR
 const { proxy, see, token: seeToken } = watchProxies(cloud.secrets);
 
 // ---- a plain HTTP client, so nothing retries behind the test's back --------------------------------
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 type Outcome = Answer | { error: string };
 
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer[]; agent?: http.Agent } = {}): Promise<Outcome> {
+function send(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer[]; agent?: http.Agent } = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: options.method ?? "GET", headers: { accept: "application/json", ...options.headers }, agent: options.agent ?? false });
+    const req = http.request(url, {
+      method: options.method ?? "GET",
+      headers: { accept: "application/json", ...options.headers },
+      agent: options.agent ?? false,
+    });
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -66,33 +75,42 @@ describe("forwarding", () => {
   it("passes Keystone's and Glance's answers through: statuses, bodies, x-subject-token, x-openstack-request-id", async () => {
     const ks = await proxy(keystoneOrigin);
     const gl = await proxy(cloud.imageUrl);
-    const direct = await send(`${keystoneOrigin}/v3`) as Answer;
+    const direct = (await send(`${keystoneOrigin}/v3`)) as Answer;
     const via = await send(`${ks.url}/v3`);
     expect(via).toMatchObject({ status: direct.status, body: direct.body });
 
-    const login = await send(`${ks.url}/v3/auth/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({
-      auth: { identity: { methods: ["token"], token: { id: token } }, scope: { project: { id: cloud.projects.producer } } },
-    }) }) as Answer;
+    const login = (await send(`${ks.url}/v3/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: { identity: { methods: ["token"], token: { id: token } }, scope: { project: { id: cloud.projects.producer } } },
+      }),
+    })) as Answer;
     expect(login.status).toBe(201);
     expect(login.headers["x-subject-token"]).toEqual(expect.any(String));
     expect(login.headers["x-openstack-request-id"]).toMatch(/^req-/);
     seeToken(String(login.headers["x-subject-token"]));
     expect(JSON.parse(login.body).token.project.id).toBe(cloud.projects.producer);
 
-    const members = await send(`${gl.url}/v2/images/${image}/members`, { headers: auth() }) as Answer;
+    const members = (await send(`${gl.url}/v2/images/${image}/members`, { headers: auth() })) as Answer;
     expect(members.status).toBe(200);
     expect(members.headers["x-openstack-request-id"]).toMatch(/^req-/);
     expect(JSON.parse(members.body)).toHaveProperty("members");
     expect(ks.stats()).toMatchObject({ requests: 2, forwarded: 2, faulted: 0 });
     expect(ks.log().map((e) => [e.method, e.path, e.fault, e.upstreamStatus])).toEqual([
-      ["GET", "/v3", "none", 200], ["POST", "/v3/auth/tokens", "none", 201],
+      ["GET", "/v3", "none", 200],
+      ["POST", "/v3/auth/tokens", "none", 201],
     ]);
     // the proxy saw the issued token (so leak checks can find it) but its log holds none
     expect(ks.secretsSeen).toBe(1);
     expect(ks.containsSecret(`...${String(login.headers["x-subject-token"])}...`)).toBe(true);
     expect(ks.containsSecret(JSON.stringify(ks.log()))).toBe(false);
     // and the leak check would notice one, without quoting it
-    const leaks = leaksIn([`a log line with ${String(login.headers["x-subject-token"])} in it`, `and ${cloud.secrets[0]}`, "clean"], cloud.secrets, [ks]);
+    const leaks = leaksIn(
+      [`a log line with ${String(login.headers["x-subject-token"])} in it`, `and ${cloud.secrets[0]}`, "clean"],
+      cloud.secrets,
+      [ks],
+    );
     expect(leaks).toEqual(["text 0 contains a token seen by holder #0", "text 1 contains secret #0"]);
   });
 
@@ -129,9 +147,14 @@ describe("forwarding", () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const piece = Buffer.alloc(64 * 1024, "x");
       for (let round = 0; round < 3; round++) {
-        const r = await send(`${p.url}/echo`, { method: "POST", body: Array.from({ length: 16 }, () => piece), agent }) as Answer;
+        const r = (await send(`${p.url}/echo`, { method: "POST", body: Array.from({ length: 16 }, () => piece), agent })) as Answer;
         expect(r.status).toBe(200);
-        expect(r.headers).toMatchObject({ "x-got-bytes": String(16 * piece.length), "x-got-chunked": "true", "x-openstack-request-id": "req-echo", "x-subject-token": "not-a-real-token-but-forwarded" });
+        expect(r.headers).toMatchObject({
+          "x-got-bytes": String(16 * piece.length),
+          "x-got-chunked": "true",
+          "x-openstack-request-id": "req-echo",
+          "x-subject-token": "not-a-real-token-but-forwarded",
+        });
         expect(r.body.length).toBe(16 * piece.length);
       }
       agent.destroy();
@@ -165,7 +188,12 @@ describe("each fault kind", () => {
     const r = await send(`${p.url}/v2/images/${image}/members`, { method: "POST", headers: auth(), body: JSON.stringify({ member }) });
     expect(r).toEqual({ error: "ECONNRESET" });
     expect(await memberIds(image)).toContain(member);
-    expect(p.stats()).toMatchObject({ requests: 1, forwarded: 1, faults: { dropAfter: 1 }, byMethod: { POST: { requests: 1, faulted: 1, faults: { dropAfter: 1 } } } });
+    expect(p.stats()).toMatchObject({
+      requests: 1,
+      forwarded: 1,
+      faults: { dropAfter: 1 },
+      byMethod: { POST: { requests: 1, faulted: 1, faults: { dropAfter: 1 } } },
+    });
     expect(p.log()[0]).toMatchObject({ fault: "dropAfter", upstreamStatus: 200, clientSaw: "reset" });
   });
 
@@ -182,14 +210,17 @@ describe("each fault kind", () => {
   it("status503 bursts are ridden out by the SDK's retries", async () => {
     const p = await proxy(cloud.imageUrl, { faults: { status503: { rate: 1, burst: 3, max: 1 } } });
     const attempts: (number | string | undefined)[] = [];
-    const glance = await openImageService({ cloud: "producer", imageEndpoint: p.url }, { retry: fast, onAttempt: (e) => attempts.push(e.status ?? e.error) });
+    const glance = await openImageService(
+      { cloud: "producer", imageEndpoint: p.url },
+      { retry: fast, onAttempt: (e) => attempts.push(e.status ?? e.error) },
+    );
     expect(await glance.listMembers(image)).toEqual(expect.any(Array));
     expect(attempts.slice(-4)).toEqual([503, 503, 503, 200]);
   });
 
   it("status429 answers 429 with Retry-After, which the SDK honours", async () => {
     const p = await proxy(cloud.imageUrl, { faults: { status429: { rate: 1, max: 1, retryAfterSeconds: 2 } } });
-    const first = await send(`${p.url}/v2/images/${image}/members`, { headers: auth() }) as Answer;
+    const first = (await send(`${p.url}/v2/images/${image}/members`, { headers: auth() })) as Answer;
     expect(first.status).toBe(429);
     expect(first.headers["retry-after"]).toBe("2");
     expect(statusOf(await send(`${p.url}/v2/images/${image}/members`, { headers: auth() }))).toBe(200);
@@ -197,7 +228,10 @@ describe("each fault kind", () => {
 
     p.setFaults({ status429: { rate: 1, max: 1, retryAfterSeconds: 1 } });
     const attempts: (number | string | undefined)[] = [];
-    const glance = await openImageService({ cloud: "producer", imageEndpoint: p.url }, { retry: fast, onAttempt: (e) => attempts.push(e.status ?? e.error) });
+    const glance = await openImageService(
+      { cloud: "producer", imageEndpoint: p.url },
+      { retry: fast, onAttempt: (e) => attempts.push(e.status ?? e.error) },
+    );
     const t0 = Date.now();
     await glance.listMembers(image);
     const took = Date.now() - t0;
@@ -228,8 +262,11 @@ describe("each fault kind", () => {
 
 describe("replay", () => {
   const mix: FaultConfig = {
-    dropBefore: { rate: 0.1 }, dropAfter: { rate: 0.1 }, status503: { rate: 0.1, burst: 2 },
-    status429: { rate: 0.1, retryAfterSeconds: 0 }, latency: { rate: 0.1, minMs: 1, maxMs: 5 },
+    dropBefore: { rate: 0.1 },
+    dropAfter: { rate: 0.1 },
+    status503: { rate: 0.1, burst: 2 },
+    status429: { rate: 0.1, retryAfterSeconds: 0 },
+    latency: { rate: 0.1, minMs: 1, maxMs: 5 },
   };
 
   it("the same seed gives the same fault sequence (planner)", () => {

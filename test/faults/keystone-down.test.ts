@@ -1,11 +1,11 @@
 import * as net from "node:net";
 import { describe, expect, it } from "vitest";
+import { cloudsFileVia } from "../../dev/harness/fault-proxy";
 import { isImageMembersError } from "../../sdk/errors";
 import type { RetryPolicy } from "../../sdk/http";
-import { openImageService, type OpenOptions } from "../../sdk/image-service";
+import { type OpenOptions, openImageService } from "../../sdk/image-service";
 import { testCloud } from "../support/cloud";
 import { watchProxies } from "../support/proxy-watch";
-import { cloudsFileVia } from "../../dev/harness/fault-proxy";
 
 /** Keystone refusing connections, resetting them, or answering 503: clear errors, and Glance is never asked. */
 const cloud = testCloud();
@@ -25,8 +25,14 @@ async function closedPort(): Promise<number> {
 
 /** Opens with the given clouds.yaml copy (no other OS_* from the environment); resolves to the error. */
 async function failure(options: Parameters<typeof openImageService>[0], open: OpenOptions & { attempts: string[] }): Promise<any> {
-  const e = await openImageService(options, { retry: fast, ...open, onAttempt: (a) => open.attempts.push(`${a.method} ${a.status ?? a.error}`) })
-    .then(() => new Error("expected a failure"), (err: unknown) => err);
+  const e = await openImageService(options, {
+    retry: fast,
+    ...open,
+    onAttempt: (a) => open.attempts.push(`${a.method} ${a.status ?? a.error}`),
+  }).then(
+    () => new Error("expected a failure"),
+    (err: unknown) => err,
+  );
   see(e);
   expect(isImageMembersError(e), String(e)).toBe(true);
   return e;
@@ -87,7 +93,10 @@ describe("an absent or refusing Keystone", () => {
     const glance = await proxy(cloud.imageUrl);
     const file = cloudsFileVia(cloud.cloudsFile, { keystone: keystone.url, glance: glance.url });
     const attempts: string[] = [];
-    const service = await openImageService({ cloud: "consumer" }, { env: { OS_CLIENT_CONFIG_FILE: file }, retry: fast, onAttempt: (a) => attempts.push(`${a.method} ${a.status ?? a.error}`) });
+    const service = await openImageService(
+      { cloud: "consumer" },
+      { env: { OS_CLIENT_CONFIG_FILE: file }, retry: fast, onAttempt: (a) => attempts.push(`${a.method} ${a.status ?? a.error}`) },
+    );
     expect(service.projectId).toBe(cloud.projects.consumer);
     expect(attempts).toEqual(["POST ECONNRESET", "POST ECONNRESET", "POST 201"]);
     expect(keystone.stats()).toMatchObject({ requests: 3, forwarded: 1, faults: { dropBefore: 2 } });

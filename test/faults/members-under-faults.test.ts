@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { FAULT_KINDS, type FaultConfig, FaultPlanner, randomSeed } from "../../dev/harness/fault-proxy";
+import { listMembersRaw, projectToken } from "../../dev/harness/images";
 import type { RetryPolicy } from "../../sdk/http";
 import { openImageService } from "../../sdk/image-service";
 import type { Member } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { watchProxies } from "../support/proxy-watch";
-import { FAULT_KINDS, FaultPlanner, randomSeed, type FaultConfig } from "../../dev/harness/fault-proxy";
-import { listMembersRaw, projectToken } from "../../dev/harness/images";
 import { createTestImage } from "../support/images";
+import { watchProxies } from "../support/proxy-watch";
 
 /**
  * The SDK through a proxy that faults 20% of Glance's requests, against the real Glance: whatever
@@ -57,16 +57,18 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<
   const results: R[] = [];
   const errors: unknown[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        results.push(await work(item));
-      } catch (e) {
-        errors.push(e);
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        try {
+          results.push(await work(item));
+        } catch (e) {
+          errors.push(e);
+        }
       }
-    }
-  }));
+    }),
+  );
   return { results, errors };
 }
 
@@ -86,9 +88,13 @@ describe("members through a proxy faulting 20% of Glance's requests", () => {
     const seed = seedCovering(config, MEMBERS);
     const proxy = await watch.proxy(cloud.imageUrl, { seed, faults: config });
     const attempts: string[] = [];
-    const glance = await openImageService({ cloud: "producer", imageEndpoint: proxy.url }, {
-      retry: fast, onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`),
-    });
+    const glance = await openImageService(
+      { cloud: "producer", imageEndpoint: proxy.url },
+      {
+        retry: fast,
+        onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`),
+      },
+    );
 
     const wanted = Array.from({ length: MEMBERS }, newMember);
     const t0 = Date.now();
@@ -98,8 +104,10 @@ describe("members through a proxy faulting 20% of Glance's requests", () => {
 
     const s = proxy.stats();
     const recovered409 = attempts.filter((a) => a === "POST 409").length;
-    report(`[faults] ${MEMBERS} createMember x${CONCURRENCY} in ${seconds.toFixed(2)} s, ${attempts.length} attempts ` +
-      `(${recovered409} POST 409 after a lost answer), faulted ${(100 * s.faulted / s.requests).toFixed(1)}% | ${proxy.summary()}`);
+    report(
+      `[faults] ${MEMBERS} createMember x${CONCURRENCY} in ${seconds.toFixed(2)} s, ${attempts.length} attempts ` +
+        `(${recovered409} POST 409 after a lost answer), faulted ${((100 * s.faulted) / s.requests).toFixed(1)}% | ${proxy.summary()}`,
+    );
 
     expect(errors.map((e) => (e as Error).message)).toEqual([]);
     expect(results.map((m: Member) => m.memberId).sort()).toEqual([...wanted].sort());
@@ -129,14 +137,22 @@ describe("members through a proxy faulting 20% of Glance's requests", () => {
     expect(await membersOf(image)).toHaveLength(wanted.length);
 
     const config = mix(/\/members(\/|$)/);
-    const proxy = await watch.proxy(cloud.imageUrl, { seed: process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : randomSeed(), faults: config });
+    const proxy = await watch.proxy(cloud.imageUrl, {
+      seed: process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : randomSeed(),
+      faults: config,
+    });
     const attempts: string[] = [];
-    const glance = await openImageService({ cloud: "producer", imageEndpoint: proxy.url }, { retry: fast, onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`) });
+    const glance = await openImageService(
+      { cloud: "producer", imageEndpoint: proxy.url },
+      { retry: fast, onAttempt: (e) => attempts.push(`${e.method} ${e.status ?? e.error}`) },
+    );
     const t0 = Date.now();
     const { errors } = await pool(wanted, CONCURRENCY, (m) => glance.deleteMember(image, m));
     errors.forEach(see);
-    report(`[faults] ${wanted.length} deleteMember x${CONCURRENCY} in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${attempts.length} attempts ` +
-      `(${attempts.filter((a) => a === "DELETE 404").length} DELETE 404) | ${proxy.summary()}`);
+    report(
+      `[faults] ${wanted.length} deleteMember x${CONCURRENCY} in ${((Date.now() - t0) / 1000).toFixed(2)} s, ${attempts.length} attempts ` +
+        `(${attempts.filter((a) => a === "DELETE 404").length} DELETE 404) | ${proxy.summary()}`,
+    );
     expect(errors.map((e) => (e as Error).message)).toEqual([]);
     expect(await membersOf(image)).toEqual([]);
     // reads through the same faults agree

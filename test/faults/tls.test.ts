@@ -3,15 +3,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { cloudsFileVia, leaksIn, removeCloudsCopies } from "../../dev/harness/fault-proxy";
+import { listMembersRaw } from "../../dev/harness/images";
 import { isImageMembersError } from "../../sdk/errors";
 import type { RetryPolicy } from "../../sdk/http";
-import { openImageService, type OpenOptions } from "../../sdk/image-service";
+import { type OpenOptions, openImageService } from "../../sdk/image-service";
 import type { CloudOptions } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, leaksIn } from "../../dev/harness/fault-proxy";
-import { listMembersRaw } from "../../dev/harness/images";
-import { createTestCa, startTlsTerminator, type TestCa, type TlsTerminator } from "../support/tls-terminator";
 import { createTestImage } from "../support/images";
+import { createTestCa, startTlsTerminator, type TestCa, type TlsTerminator } from "../support/tls-terminator";
 
 /**
  * Keystone and Glance each behind a TLS terminator whose certificate a throwaway CA signed (made
@@ -34,7 +34,12 @@ let image: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tls-test-"));
 
 const visibleText: string[] = [];
-const see = (x: unknown) => visibleText.push(typeof x === "string" ? x : [String(x), (x as Error)?.stack ?? "", JSON.stringify(x), inspect(x, { depth: 5, showHidden: true })].join("\n"));
+const see = (x: unknown) =>
+  visibleText.push(
+    typeof x === "string"
+      ? x
+      : [String(x), (x as Error)?.stack ?? "", JSON.stringify(x), inspect(x, { depth: 5, showHidden: true })].join("\n"),
+  );
 
 beforeAll(async () => {
   ca = createTestCa();
@@ -67,12 +72,19 @@ const viaTls = (extra: { cacert?: string; insecure?: boolean; glance?: string } 
 
 /** Opens with only the given environment (no OS_CACERT or other OS_* leaking in from the process). */
 function open(options: CloudOptions, env: NodeJS.ProcessEnv, attempts: string[] = []) {
-  const o: OpenOptions = { env, retry: fast, onAttempt: (a) => attempts.push(`${a.method} ${new URL(a.url).origin} ${a.status ?? a.error}`) };
+  const o: OpenOptions = {
+    env,
+    retry: fast,
+    onAttempt: (a) => attempts.push(`${a.method} ${new URL(a.url).origin} ${a.status ?? a.error}`),
+  };
   return openImageService(options, o);
 }
 
 async function failure(p: Promise<unknown>): Promise<any> {
-  const e = await p.then(() => new Error("expected a failure"), (err: unknown) => err);
+  const e = await p.then(
+    () => new Error("expected a failure"),
+    (err: unknown) => err,
+  );
   see(e);
   expect(isImageMembersError(e), String(e)).toBe(true);
   return e;
@@ -127,7 +139,9 @@ describe("Keystone and Glance over TLS with a private CA", () => {
     const attempts: string[] = [];
     const e = await failure(open({ cloud: "producer" }, { OS_CLIENT_CONFIG_FILE: viaTls() }, attempts));
     expect(e).toMatchObject({ code: "ERR_NETWORK", method: "POST", path: `${keystone.url}/v3/auth/tokens` });
-    expect(e.message).toMatch(/failed TLS verification \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/);
+    expect(e.message).toMatch(
+      /failed TLS verification \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/,
+    );
     expect(e.message).toContain(keystone.url);
     expect(e.hint).toMatch(/cacertFile/);
     expect(e.hint).toMatch(/insecure/);
@@ -139,7 +153,11 @@ describe("Keystone and Glance over TLS with a private CA", () => {
 
   it("a Glance certificate from another CA fails on Glance's URL, after Keystone worked", async () => {
     const attempts: string[] = [];
-    const service = await open({ cloud: "producer", cacertFile: ca.caFile }, { OS_CLIENT_CONFIG_FILE: viaTls({ glance: strangeGlance.url }) }, attempts);
+    const service = await open(
+      { cloud: "producer", cacertFile: ca.caFile },
+      { OS_CLIENT_CONFIG_FILE: viaTls({ glance: strangeGlance.url }) },
+      attempts,
+    );
     const before = strangeGlance.requests;
     const e = await failure(service.listMembers(image));
     expect(e).toMatchObject({ code: "ERR_NETWORK", method: "GET", path: `${strangeGlance.url}/v2/images/${image}/members` });
@@ -163,7 +181,9 @@ describe("Keystone and Glance over TLS with a private CA", () => {
     }
     see(writes.join(""));
     const warnings = writes.filter((w) => w.includes("pulumi-image-members"));
-    expect(warnings).toEqual([expect.stringMatching(/warning: TLS certificate verification is off \(insecure\) for clouds\.yaml entry "producer"/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/warning: TLS certificate verification is off \(insecure\) for clouds\.yaml entry "producer"/),
+    ]);
   });
 
   it("an unreadable CA file is ERR_CONFIG naming the file, before any request", async () => {

@@ -12,7 +12,8 @@ import { ProcessWatcher, stillRunning } from "../../dev/harness/processes";
 /** A node process that runs until killed. */
 const runner = () => `node -e 'setInterval(() => {}, 1000)'`;
 /** One that SIGTERM does not stop, once it has written the file `ready`. */
-const termIgnorer = (ready: string) => `node -e 'process.on("SIGTERM", () => {}); require("fs").writeFileSync(process.argv[1], ""); setInterval(() => {}, 1000)' ${ready}`;
+const termIgnorer = (ready: string) =>
+  `node -e 'process.on("SIGTERM", () => {}); require("fs").writeFileSync(process.argv[1], ""); setInterval(() => {}, 1000)' ${ready}`;
 
 const cmdline = (pid: number) => {
   try {
@@ -68,7 +69,11 @@ describe("ProcessWatcher.stopLeftovers", () => {
     await expect.poll(() => stillRunning(watcher.processes()).length).toBe(2); // the two runners
     process.kill(-root.pid!, "SIGKILL");
     await closed;
-    expect(stillRunning(watcher.processes()).map((p) => p.pid).sort()).toEqual(jobPids.slice(0, 2).sort());
+    expect(
+      stillRunning(watcher.processes())
+        .map((p) => p.pid)
+        .sort(),
+    ).toEqual(jobPids.slice(0, 2).sort());
 
     const stopped = await watcher.stopLeftovers();
     expect(stopped.map((p) => p.pid).sort()).toEqual(jobPids.slice(0, 2).sort());

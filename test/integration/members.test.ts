@@ -1,17 +1,22 @@
 import { describe, expect, it } from "vitest";
+import { listImages, projectToken } from "../../dev/harness/images";
 import { isHttpError, isImageMembersError } from "../../sdk/errors";
-import { openImageService, type OpenOptions } from "../../sdk/image-service";
+import { type OpenOptions, openImageService } from "../../sdk/image-service";
 import type { ImageService, MemberStatus } from "../../sdk/types";
 import { testCloud } from "../support/cloud";
-import { listImages, projectToken } from "../../dev/harness/images";
-import { checkOperationTable } from "./operation-table";
 import { createTestImage } from "../support/images";
+import { checkOperationTable } from "./operation-table";
 
 /** The SDK against the suite's real Keystone + Glance (secure RBAC with scope enforcement by default). */
 const cloud = testCloud();
-const open = (name: string, onAttempt?: OpenOptions["onAttempt"]) =>
-  openImageService({ cloud: name }, onAttempt ? { onAttempt } : {});
-const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e: unknown) => e);
+const open = (name: string, onAttempt?: OpenOptions["onAttempt"]) => openImageService({ cloud: name }, onAttempt ? { onAttempt } : {});
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (e: unknown) => e,
+  );
 
 async function sharedImage(): Promise<string> {
   return createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
@@ -36,14 +41,23 @@ describe("the SDK against the real Glance", () => {
     const image = await sharedImage();
     await producer.createMember(image, cloud.projects.consumer);
     const e = await errorOf(producer.createMember(image, cloud.projects.consumer));
-    expect(e).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409, requestId: expect.stringMatching(/^req-/), hint: expect.stringContaining("already a member") });
+    expect(e).toMatchObject({
+      code: "ERR_ALREADY_SHARED",
+      status: 409,
+      requestId: expect.stringMatching(/^req-/),
+      hint: expect.stringContaining("already a member"),
+    });
   });
 
   it("sharing a private image fails with a hint naming visibility shared", async () => {
     const producer = await open("producer");
     const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "private" });
     const e = await errorOf(producer.createMember(image, cloud.projects.consumer));
-    expect(e).toMatchObject({ code: "ERR_FORBIDDEN", status: 403, hint: expect.stringContaining(`has visibility "private": only images with visibility "shared" have members`) });
+    expect(e).toMatchObject({
+      code: "ERR_FORBIDDEN",
+      status: 403,
+      hint: expect.stringContaining(`has visibility "private": only images with visibility "shared" have members`),
+    });
   });
 
   it("a consumer adding a member is refused with a hint about ownership", async () => {
@@ -51,7 +65,10 @@ describe("the SDK against the real Glance", () => {
     const image = await sharedImage();
     await producer.createMember(image, consumer.projectId);
     const e = await errorOf(consumer.createMember(image, cloud.projects.outsider));
-    expect(e).toMatchObject({ status: 403, hint: expect.stringMatching(/owned by project .*, not by this credential's project|visibility "shared"/) });
+    expect(e).toMatchObject({
+      status: 403,
+      hint: expect.stringMatching(/owned by project .*, not by this credential's project|visibility "shared"/),
+    });
   });
 
   it("the producer setting a status is refused with a hint that only the member may", async () => {
@@ -64,7 +81,9 @@ describe("the SDK against the real Glance", () => {
 
   it("ACCEPTED is refused before any request is sent", async () => {
     let attempts = 0;
-    const consumer = await open("consumer", () => { attempts++; });
+    const consumer = await open("consumer", () => {
+      attempts++;
+    });
     const before = attempts;
     const e = await errorOf(consumer.updateMemberStatus("any-image", consumer.projectId, "ACCEPTED" as MemberStatus));
     expect(e).toMatchObject({ code: "ERR_VALIDATION", message: expect.stringContaining('did you mean "accepted"?') });
@@ -74,14 +93,22 @@ describe("the SDK against the real Glance", () => {
   it("a nonexistent image is a 404 saying it does not exist or is not visible", async () => {
     const producer = await open("producer");
     const e = await errorOf(producer.createMember("00000000-0000-0000-0000-000000000000", cloud.projects.consumer));
-    expect(e).toMatchObject({ code: "ERR_IMAGE_NOT_FOUND", status: 404, hint: expect.stringContaining("does not exist or is not visible") });
+    expect(e).toMatchObject({
+      code: "ERR_IMAGE_NOT_FOUND",
+      status: 404,
+      hint: expect.stringContaining("does not exist or is not visible"),
+    });
   });
 
   it("a consumer accepting a share that does not exist yet is told the owner must add it", async () => {
     const consumer = await open("consumer");
     const image = await sharedImage();
     const e = await errorOf(consumer.updateMemberStatus(image, consumer.projectId, "accepted"));
-    expect(e).toMatchObject({ code: "ERR_NOT_SHARED", status: 404, hint: expect.stringContaining("the image owner must add it as a member first") });
+    expect(e).toMatchObject({
+      code: "ERR_NOT_SHARED",
+      status: 404,
+      hint: expect.stringContaining("the image owner must add it as a member first"),
+    });
   });
 
   it("an outsider sees neither the image nor its members", async () => {

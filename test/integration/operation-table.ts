@@ -15,7 +15,11 @@ export async function checkOperationTable(cloudsFile: string, projects: { consum
   const [producer, consumer] = await Promise.all([open("producer"), open("consumer")]);
   expect(consumer.projectId).toBe(projects.consumer);
   const image = await createTestImage(cloudsFile, "producer", { visibility: "shared" });
-  const status = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (isHttpError(e) ? e.status : e));
+  const status = (p: Promise<unknown>) =>
+    p.then(
+      () => "ok",
+      (e: unknown) => (isHttpError(e) ? e.status : e),
+    );
   // add a member: producer yes (200, pending), consumer no (403)
   const added = await producer.createMember(image, projects.consumer);
   expect(added).toMatchObject({ imageId: image, memberId: projects.consumer, status: "pending" });

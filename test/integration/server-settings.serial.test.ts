@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
 import { openImageService } from "../../sdk/image-service";
 import { requireLocalInstance } from "../support/cloud";
-import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
-import { checkOperationTable } from "./operation-table";
 import { createTestImage } from "../support/images";
+import { checkOperationTable } from "./operation-table";
 
 /**
  * The SDK against instances with other server settings than the suite's: legacy policies with a
@@ -28,7 +28,9 @@ describe("under legacy policies, with a member quota of 3", () => {
     const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared" });
     for (const m of ["m1", "m2", "m3"]) await producer.createMember(image, m);
     await expect(producer.createMember(image, "m4")).rejects.toMatchObject({
-      code: "ERR_MEMBER_QUOTA", status: 413, hint: expect.stringContaining("member quota (image_member_quota"),
+      code: "ERR_MEMBER_QUOTA",
+      status: 413,
+      hint: expect.stringContaining("member quota (image_member_quota"),
     });
     await producer.deleteMember(image, "m1");
     await expect(producer.createMember(image, "m4")).resolves.toMatchObject({ memberId: "m4" });
@@ -55,10 +57,15 @@ describe("with tokens that live five seconds and Glance checking every token", (
 
   it("a token that expires during a run is renewed without the caller noticing", async () => {
     let tokenRequests = 0;
-    const producer = await openImageService({ cloud: "producer" }, {
-      env: { ...process.env, OS_CLIENT_CONFIG_FILE: os.cloudsFile },
-      onAttempt: (a) => { if (a.url.endsWith("/auth/tokens")) tokenRequests++; },
-    });
+    const producer = await openImageService(
+      { cloud: "producer" },
+      {
+        env: { ...process.env, OS_CLIENT_CONFIG_FILE: os.cloudsFile },
+        onAttempt: (a) => {
+          if (a.url.endsWith("/auth/tokens")) tokenRequests++;
+        },
+      },
+    );
     const image = await createTestImage(os.cloudsFile, "producer", { visibility: "shared" });
     const started = Date.now();
     for (let i = 0; Date.now() - started < 12_000; i++) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, type FaultProxy, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { addMemberRaw, listImages } from "../../dev/harness/images";
-import { startOpenStack, type OpenStack } from "../../dev/harness/openstack";
+import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
 import type { Program } from "../../dev/harness/pulumi";
 import { inParallel } from "../../provider/parallel";
 import { requireLocalInstance } from "../support/cloud";
@@ -70,7 +70,9 @@ beforeAll(async () => {
     const added = await addMemberRaw(os.cloudsFile, owner, id, os.projects.consumer);
     if (added.status !== 200) throw new Error(`sharing ${id} with the consumer: ${added.status}`);
   });
-  console.log(`[accept-floor] rig (api_limit_max ${PAGE}) in ${((made - t0) / 1000).toFixed(1)} s; ${images.length} shared images in ${((Date.now() - made) / 1000).toFixed(1)} s`);
+  console.log(
+    `[accept-floor] rig (api_limit_max ${PAGE}) in ${((made - t0) / 1000).toFixed(1)} s; ${images.length} shared images in ${((Date.now() - made) / 1000).toFixed(1)} s`,
+  );
   stack = await newStack("accept-floor", {}, { OS_CLIENT_CONFIG_FILE: clouds });
 }, SLOW);
 
@@ -85,47 +87,69 @@ afterAll(async () => {
 }, SLOW);
 
 describe(`500 accepted shares from 2 owners, Glance pages of ${PAGE}`, () => {
-  it("up accepts the 500", async () => {
-    expect(images).toHaveLength(2 * PER_OWNER);
-    take();
-    const up = await stack.up(program);
-    const counts = take();
-    console.log(`[accept-floor] up accepting 500: ${(up.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} (lists ${JSON.stringify(counts.lists)}, ${counts.other.length} others)`);
-    expect(up.outputs).toEqual({ count: 2 * PER_OWNER });
-    expect(changes(up)).toEqual(["create:test-project-dev", "create:all"]);
-    expect(counts.other.filter((r) => r.startsWith("PUT "))).toHaveLength(2 * PER_OWNER);
-    // every share accepted, as the consumer's own accepted list says
-    expect(await listImages(os.cloudsFile, "consumer", { visibility: "shared", member_status: "accepted" })).toHaveLength(2 * PER_OWNER);
-  }, SLOW);
+  it(
+    "up accepts the 500",
+    async () => {
+      expect(images).toHaveLength(2 * PER_OWNER);
+      take();
+      const up = await stack.up(program);
+      const counts = take();
+      console.log(
+        `[accept-floor] up accepting 500: ${(up.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} (lists ${JSON.stringify(counts.lists)}, ${counts.other.length} others)`,
+      );
+      expect(up.outputs).toEqual({ count: 2 * PER_OWNER });
+      expect(changes(up)).toEqual(["create:test-project-dev", "create:all"]);
+      expect(counts.other.filter((r) => r.startsWith("PUT "))).toHaveLength(2 * PER_OWNER);
+      // every share accepted, as the consumer's own accepted list says
+      expect(await listImages(os.cloudsFile, "consumer", { visibility: "shared", member_status: "accepted" })).toHaveLength(2 * PER_OWNER);
+    },
+    SLOW,
+  );
 
-  it(`pulumi refresh makes at most ${FLOOR} Glance requests: pages of the three lists`, async () => {
-    take();
-    const refresh = await stack.eng.refresh({ expectNoChanges: true });
-    stack.results.push(refresh);
-    const counts = take();
-    console.log(`[accept-floor] refresh of 500: ${(refresh.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} ${JSON.stringify(counts)}`);
-    expect(counts.other).toEqual([]);
-    expect(counts.lists).toEqual({ all: pages(500), pending: pages(0), rejected: pages(0) });
-    expect(counts.total).toBeLessThanOrEqual(FLOOR);
-  }, SLOW);
+  it(
+    `pulumi refresh makes at most ${FLOOR} Glance requests: pages of the three lists`,
+    async () => {
+      take();
+      const refresh = await stack.eng.refresh({ expectNoChanges: true });
+      stack.results.push(refresh);
+      const counts = take();
+      console.log(
+        `[accept-floor] refresh of 500: ${(refresh.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} ${JSON.stringify(counts)}`,
+      );
+      expect(counts.other).toEqual([]);
+      expect(counts.lists).toEqual({ all: pages(500), pending: pages(0), rejected: pages(0) });
+      expect(counts.total).toBeLessThanOrEqual(FLOOR);
+    },
+    SLOW,
+  );
 
-  it(`the drift check makes at most ${FLOOR} Glance requests: the program's list and the refresh's`, async () => {
-    take();
-    const check = await stack.eng.preview(program, { refresh: true, expectNoChanges: true });
-    stack.results.push(check);
-    const counts = take();
-    console.log(`[accept-floor] preview --refresh --expect-no-changes of 500: ${(check.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} ${JSON.stringify(counts)}`);
-    expect(counts.other).toEqual([]);
-    expect(counts.lists).toEqual({ all: 2 * pages(500), pending: pages(0), rejected: pages(0) });
-    expect(counts.total).toBeLessThanOrEqual(FLOOR);
-  }, SLOW);
+  it(
+    `the drift check makes at most ${FLOOR} Glance requests: the program's list and the refresh's`,
+    async () => {
+      take();
+      const check = await stack.eng.preview(program, { refresh: true, expectNoChanges: true });
+      stack.results.push(check);
+      const counts = take();
+      console.log(
+        `[accept-floor] preview --refresh --expect-no-changes of 500: ${(check.ms / 1000).toFixed(1)} s, Glance requests ${counts.total} ${JSON.stringify(counts)}`,
+      );
+      expect(counts.other).toEqual([]);
+      expect(counts.lists).toEqual({ all: 2 * pages(500), pending: pages(0), rejected: pages(0) });
+      expect(counts.total).toBeLessThanOrEqual(FLOOR);
+    },
+    SLOW,
+  );
 
-  it("destroy leaves the 500 rejected", async () => {
-    const down = await stack.destroy();
-    const counts = take();
-    console.log(`[accept-floor] destroy of 500: ${(down.ms / 1000).toFixed(1)} s, Glance requests ${counts.total}`);
-    expect(await listImages(os.cloudsFile, "consumer", { visibility: "shared", member_status: "rejected" })).toHaveLength(2 * PER_OWNER);
-  }, SLOW);
+  it(
+    "destroy leaves the 500 rejected",
+    async () => {
+      const down = await stack.destroy();
+      const counts = take();
+      console.log(`[accept-floor] destroy of 500: ${(down.ms / 1000).toFixed(1)} s, Glance requests ${counts.total}`);
+      expect(await listImages(os.cloudsFile, "consumer", { visibility: "shared", member_status: "rejected" })).toHaveLength(2 * PER_OWNER);
+    },
+    SLOW,
+  );
 
   it("no password or token in the state or the output", () => {
     expectNoLeaks({ stacks: [stack.eng], results: stack.results }, [os.password, os.adminPassword], [glance]);

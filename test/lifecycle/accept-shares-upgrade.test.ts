@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, type FaultProxy, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { addMemberRaw, listMembersRaw } from "../../dev/harness/images";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import type { Program } from "../../dev/harness/pulumi";
@@ -119,37 +119,55 @@ describe("a consumer stack written with the AcceptShares component", () => {
     expect(Object.values(await memberships()).map((m) => m.status)).toEqual(images.map(() => "accepted"));
   });
 
-  it("the first up with this version changes no status: the children leave the state and the shares to the new resource", async () => {
-    const before = await memberships();
-    glance.reset();
-    const up = await stack.up(program);
-    const writes = puts();
-    console.log(`[accept-upgrade] up after the upgrade: ${(up.ms / 1000).toFixed(1)} s, Glance requests ${JSON.stringify(glance.log().map((e) => `${e.method} ${e.path}`))}`);
-    expect(writes.map((e) => e.path)).toEqual([]);
-    expect(up.errors).toEqual([]);
-    expect(changes(up).sort()).toEqual(["create:accept", "delete:accept", ...images.map((id) => `delete:accept-${id}`)].sort());
-    expect(up.outputs).toEqual({ imageIds: [...images].sort() });
+  it(
+    "the first up with this version changes no status: the children leave the state and the shares to the new resource",
+    async () => {
+      const before = await memberships();
+      glance.reset();
+      const up = await stack.up(program);
+      const writes = puts();
+      console.log(
+        `[accept-upgrade] up after the upgrade: ${(up.ms / 1000).toFixed(1)} s, Glance requests ${JSON.stringify(glance.log().map((e) => `${e.method} ${e.path}`))}`,
+      );
+      expect(writes.map((e) => e.path)).toEqual([]);
+      expect(up.errors).toEqual([]);
+      expect(changes(up).sort()).toEqual(["create:accept", "delete:accept", ...images.map((id) => `delete:accept-${id}`)].sort());
+      expect(up.outputs).toEqual({ imageIds: [...images].sort() });
 
-    const left = stack.eng.resources().filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
-    expect(left.map((r) => r.urn)).toEqual([stack.eng.urn(RESOURCE, "accept")]);
-    expect(left[0].outputs).toMatchObject({ imageIds: [...images].sort(), statuses: Object.fromEntries(images.map((id) => [id, "accepted"])), statusOnDelete: "rejected" });
-    // Glance has every membership as it was, down to when it last changed
-    expect(await memberships()).toEqual(before);
-  }, SLOW);
+      const left = stack.eng.resources().filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
+      expect(left.map((r) => r.urn)).toEqual([stack.eng.urn(RESOURCE, "accept")]);
+      expect(left[0].outputs).toMatchObject({
+        imageIds: [...images].sort(),
+        statuses: Object.fromEntries(images.map((id) => [id, "accepted"])),
+        statusOnDelete: "rejected",
+      });
+      // Glance has every membership as it was, down to when it last changed
+      expect(await memberships()).toEqual(before);
+    },
+    SLOW,
+  );
 
-  it("a second plain up changes nothing, and both drift checks pass", async () => {
-    glance.reset();
-    const again = await stack.up(program);
-    expect(changes(again)).toEqual([]);
-    expect(puts()).toEqual([]);
-    await stack.expectNoDrift(program);
-    expect(puts()).toEqual([]);
-  }, SLOW);
+  it(
+    "a second plain up changes nothing, and both drift checks pass",
+    async () => {
+      glance.reset();
+      const again = await stack.up(program);
+      expect(changes(again)).toEqual([]);
+      expect(puts()).toEqual([]);
+      await stack.expectNoDrift(program);
+      expect(puts()).toEqual([]);
+    },
+    SLOW,
+  );
 
-  it("destroy leaves the shares rejected: the new resource holds them", async () => {
-    await stack.destroy();
-    expect(Object.values(await memberships()).map((m) => m.status)).toEqual(images.map(() => "rejected"));
-  }, SLOW);
+  it(
+    "destroy leaves the shares rejected: the new resource holds them",
+    async () => {
+      await stack.destroy();
+      expect(Object.values(await memberships()).map((m) => m.status)).toEqual(images.map(() => "rejected"));
+    },
+    SLOW,
+  );
 
   it("no password or token in the state or the output", () => {
     expectNoLeaks({ stacks: [stack.eng], results: stack.results }, cloud.secrets, [glance]);

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, type FaultProxy, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { listMembersRaw } from "../../dev/harness/images";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 import { createTestImage } from "../support/images";
+import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 
 /**
  * What only the real CLI shows: stack-config credentials set with `pulumi config set --secret`, the
@@ -19,17 +19,22 @@ describe("credentials in stack config, the password set with --secret", () => {
   let stack: TestStack;
   let password: string;
   beforeAll(async () => {
-    const auth = (parseYaml(fs.readFileSync(cloud.cloudsFile, "utf8")) as { clouds: Record<string, { auth: Record<string, string> }> }).clouds.producer.auth;
+    const auth = (parseYaml(fs.readFileSync(cloud.cloudsFile, "utf8")) as { clouds: Record<string, { auth: Record<string, string> }> })
+      .clouds.producer.auth;
     password = auth.password;
     // `pulumi config set openstack:authUrl …`, …, `pulumi config set --secret openstack:password`
-    stack = await newStack("secret-config", {
-      "openstack:authUrl": auth.auth_url,
-      "openstack:userName": auth.username,
-      "openstack:userDomainName": auth.user_domain_name,
-      "openstack:tenantName": auth.project_name,
-      "openstack:projectDomainName": auth.project_domain_name,
-      "openstack:password": { secret: password },
-    }, {});
+    stack = await newStack(
+      "secret-config",
+      {
+        "openstack:authUrl": auth.auth_url,
+        "openstack:userName": auth.username,
+        "openstack:userDomainName": auth.user_domain_name,
+        "openstack:tenantName": auth.project_name,
+        "openstack:projectDomainName": auth.project_domain_name,
+        "openstack:password": { secret: password },
+      },
+      {},
+    );
   });
   afterAll(() => stack?.remove());
 
@@ -39,7 +44,9 @@ describe("credentials in stack config, the password set with --secret", () => {
       new pkg.ImageMember("via-config", { imageId: image, memberId: C });
     };
     expect(changes(await stack.up(program))).toEqual(["create:test-project-dev", "create:via-config"]);
-    expect((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members.map((m: { member_id: string }) => m.member_id)).toEqual([C]);
+    expect((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members.map((m: { member_id: string }) => m.member_id)).toEqual(
+      [C],
+    );
     await stack.expectNoDrift(program);
     // the provider's config is in the state, the password as a secret
     const provider = stack.eng.resources().find((r) => r.type === "pulumi:providers:pulumi-nodejs");
@@ -60,16 +67,22 @@ describe("import", () => {
   afterAll(() => stack?.remove());
 
   it("the import option is refused by the constructors, naming what to do instead, before any step", async () => {
-    const member = await stack.eng.up((pkg) => {
-      new pkg.ImageMember("imported", { imageId: image, memberId: C }, { import: `${image}/${C}` });
-    }, { allowFailure: true });
+    const member = await stack.eng.up(
+      (pkg) => {
+        new pkg.ImageMember("imported", { imageId: image, memberId: C }, { import: `${image}/${C}` });
+      },
+      { allowFailure: true },
+    );
     expect(member.exitCode).toBe(1);
     expect(member.output).toContain(`ImageMember "imported": the import option cannot work for a Pulumi dynamic resource`);
     expect(member.output).toContain("set adoptExisting: true on it instead");
     expect(member.steps.filter((s) => s.type.includes("glance"))).toEqual([]);
-    const acceptance = await stack.eng.up((pkg) => {
-      new pkg.MemberAcceptance("imported", { imageId: image, cloud: "consumer" }, { import: `${image}/${C}` });
-    }, { allowFailure: true });
+    const acceptance = await stack.eng.up(
+      (pkg) => {
+        new pkg.MemberAcceptance("imported", { imageId: image, cloud: "consumer" }, { import: `${image}/${C}` });
+      },
+      { allowFailure: true },
+    );
     expect(acceptance.exitCode).toBe(1);
     expect(acceptance.output).toContain("a MemberAcceptance always acts on the membership that exists");
   });
@@ -102,7 +115,11 @@ describe("requests and plugin processes of the commands users run", () => {
     keystone = await startFaultProxy(new URL(cloud.authUrl).origin);
     glance = await startFaultProxy(cloud.imageUrl);
     image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
-    stack = await newStack("requests", { "openstack:cloud": "producer" }, { OS_CLIENT_CONFIG_FILE: cloudsFileVia(cloud.cloudsFile, { keystone: keystone.url, glance: glance.url }) });
+    stack = await newStack(
+      "requests",
+      { "openstack:cloud": "producer" },
+      { OS_CLIENT_CONFIG_FILE: cloudsFileVia(cloud.cloudsFile, { keystone: keystone.url, glance: glance.url }) },
+    );
     counts();
   });
   afterAll(async () => {

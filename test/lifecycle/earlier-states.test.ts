@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addMemberRaw, getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
-import { createTestImage } from "../support/images";
 import { REPO_ROOT } from "../../dev/harness/programs";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
+import { createTestImage } from "../support/images";
 import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**
@@ -83,8 +83,14 @@ const earlierStates: EarlierState[] = [
     dynamicResources: 6,
     updated: () => ["accept", "trusted"],
     move: (run) => [
-      "create:team", "delete:team", `delete:team-${C}`, `delete:team-${O}`,
-      "create:trusted", "delete:trusted", `delete:trusted-${run.image}`, `delete:trusted-${run.teamImage}`,
+      "create:team",
+      "delete:team",
+      `delete:team-${C}`,
+      `delete:team-${O}`,
+      "create:trusted",
+      "delete:trusted",
+      `delete:trusted-${run.image}`,
+      `delete:trusted-${run.teamImage}`,
     ],
   },
 ];
@@ -143,7 +149,9 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
     const r = await stack.up(program, { allowFailure: true });
     stopped = changes({ ...r, steps: r.steps.filter((s) => !s.error) });
     expect(r.exitCode).not.toBe(0);
-    expect(r.message).toMatch(/ImageShare: image \S+ already has 1 of these members, which this stack's state does not hold: \S+ \(accepted\); nothing was changed/);
+    expect(r.message).toMatch(
+      /ImageShare: image \S+ already has 1 of these members, which this stack's state does not hold: \S+ \(accepted\); nothing was changed/,
+    );
     expect(r.message).toContain("set adoptExisting: true on the ImageShare and run pulumi up again");
     expect(await membersOf(run.teamImage)).toEqual(before);
     expect(stack.eng.resource(`team-${C}`)).toBeDefined();
@@ -151,13 +159,17 @@ describe.each(earlierStates)("a stack written by $version", (earlier) => {
 
   it("with adoptExisting, up completes the move: no membership removed, no status changed; both drift checks then pass", async () => {
     const before = await membersOf(run.teamImage);
-    const answers = await Promise.all(earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status));
+    const answers = await Promise.all(
+      earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status),
+    );
     run.adoptExisting = true;
     const moved = await stack.up(program);
     // what the stopped up did (the resources it created beside the refused ImageShare) and this one
     expect([...stopped, ...changes(moved)].sort()).toEqual(earlier.move(run).sort());
     expect(await membersOf(run.teamImage)).toEqual(before);
-    expect(await Promise.all(earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status))).toEqual(answers);
+    expect(
+      await Promise.all(earlier.accepted(run).map(async (img) => (await getMemberRaw(cloud.cloudsFile, "consumer", img, C)).body.status)),
+    ).toEqual(answers);
     expect(stack.eng.resources().map((r) => r.type)).not.toContain("image-members:index:ImageShare");
     await stack.expectNoDrift(program);
   });

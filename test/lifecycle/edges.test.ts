@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cloudsFileVia, type FaultProxy, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
+import { getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { cloudsFileVia, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
-import { getMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
-import { changes, newStack, type Pkg, type TestStack } from "./support";
 import { createTestImage } from "../support/images";
+import { changes, newStack, type Pkg, type TestStack } from "./support";
 
 /**
  * The edges of the lifecycle: bad inputs stop in check before any request; a create that did half its
@@ -40,22 +40,37 @@ describe("through counting proxies", () => {
   // value in Go's %v form: {} for ""); the reason is ours.
   it("bad inputs fail in check, each naming its property and fix, with no request to Keystone or Glance", async () => {
     const before = requests();
-    const r = await stack.eng.up((pkg) => {
-      new pkg.ImageMember("bad-ids", { imageId: "", memberId: "a/b" });
-    }, { allowFailure: true });
+    const r = await stack.eng.up(
+      (pkg) => {
+        new pkg.ImageMember("bad-ids", { imageId: "", memberId: "a/b" });
+      },
+      { allowFailure: true },
+    );
     expect(r.exitCode).toBe(1);
     expect(r.message).toContain(`resource 'bad-ids': property imageId value {} has a problem: must not be empty: give the id of an image`);
     expect(r.message).toContain(`property memberId value {a/b} has a problem: "a/b" must not contain "/"`);
     // the engine stops at the first resource whose check fails: one bad resource per run
-    const status = await stack.eng.up((pkg) => {
-      new pkg.ImageMember("bad-status", { imageId: "i", memberId: "m", status: "ACCEPTED" as never });
-    }, { allowFailure: true });
-    expect(status.message).toContain(`property status value {ACCEPTED} has a problem: "ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?`);
-    const answer = await stack.eng.up((pkg) => {
-      new pkg.MemberAcceptance("bad-answer", { imageId: "i", statusOnDelete: "deleted" as never, waitForShareSeconds: -5 });
-    }, { allowFailure: true });
-    expect(answer.message).toContain(`property statusOnDelete value {deleted} has a problem: "deleted" is not allowed: use "rejected" or "pending"`);
-    expect(answer.message).toContain("property waitForShareSeconds value {-5} has a problem: must be a number of seconds from 0 to 3600, not -5");
+    const status = await stack.eng.up(
+      (pkg) => {
+        new pkg.ImageMember("bad-status", { imageId: "i", memberId: "m", status: "ACCEPTED" as never });
+      },
+      { allowFailure: true },
+    );
+    expect(status.message).toContain(
+      `property status value {ACCEPTED} has a problem: "ACCEPTED" is not a member status: use one of "accepted", "pending", "rejected"; did you mean "accepted"?`,
+    );
+    const answer = await stack.eng.up(
+      (pkg) => {
+        new pkg.MemberAcceptance("bad-answer", { imageId: "i", statusOnDelete: "deleted" as never, waitForShareSeconds: -5 });
+      },
+      { allowFailure: true },
+    );
+    expect(answer.message).toContain(
+      `property statusOnDelete value {deleted} has a problem: "deleted" is not allowed: use "rejected" or "pending"`,
+    );
+    expect(answer.message).toContain(
+      "property waitForShareSeconds value {-5} has a problem: must be a number of seconds from 0 to 3600, not -5",
+    );
     expect(requests()).toBe(before);
     expect(stack.eng.readState().resources.filter((x) => x.type.includes("glance"))).toEqual([]);
   });

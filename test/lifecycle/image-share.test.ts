@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, leaksIn, removeCloudsCopies, startFaultProxy, type FaultLogEntry, type FaultProxy } from "../../dev/harness/fault-proxy";
+import {
+  cloudsFileVia,
+  type FaultLogEntry,
+  type FaultProxy,
+  leaksIn,
+  removeCloudsCopies,
+  startFaultProxy,
+} from "../../dev/harness/fault-proxy";
 import { addMemberRaw, deleteMemberRaw, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { resourceErrors } from "../support/cli-output";
@@ -50,7 +57,10 @@ async function membersInGlance(image: string): Promise<string[]> {
 }
 
 /** The Glance requests the plugin made during `command`, by kind, for one image. */
-async function counted(image: string, command: () => Promise<RunResult>): Promise<{ result: RunResult; list: number; post: number; del: FaultLogEntry[]; other: FaultLogEntry[] }> {
+async function counted(
+  image: string,
+  command: () => Promise<RunResult>,
+): Promise<{ result: RunResult; list: number; post: number; del: FaultLogEntry[]; other: FaultLogEntry[] }> {
   const from = proxy.log().length;
   const result = await command();
   const log = proxy.log().slice(from);
@@ -60,7 +70,9 @@ async function counted(image: string, command: () => Promise<RunResult>): Promis
     list: log.filter((e) => e.method === "GET" && e.path === members).length,
     post: log.filter((e) => e.method === "POST" && e.path === members).length,
     del: log.filter((e) => e.method === "DELETE" && e.path.startsWith(`${members}/`)),
-    other: log.filter((e) => !(["GET", "POST"].includes(e.method) && e.path === members) && !(e.method === "DELETE" && e.path.startsWith(`${members}/`))),
+    other: log.filter(
+      (e) => !(["GET", "POST"].includes(e.method) && e.path === members) && !(e.method === "DELETE" && e.path.startsWith(`${members}/`)),
+    ),
   };
 }
 const deletedMembers = (del: FaultLogEntry[]) => del.map((e) => e.path.slice(e.path.lastIndexOf("/") + 1)).sort();
@@ -195,10 +207,13 @@ describe("an exclusive ImageShare", () => {
 
   it("an ImageMember of the same image in the same program fails it at registration, naming both; nothing changes", async () => {
     const before = await membersInGlance(image);
-    const r = await stack.up((pkg) => {
-      program(pkg, {} as never);
-      new pkg.ImageMember("one", { imageId: image, memberId: newProjectId() });
-    }, { allowFailure: true });
+    const r = await stack.up(
+      (pkg) => {
+        program(pkg, {} as never);
+        new pkg.ImageMember("one", { imageId: image, memberId: newProjectId() });
+      },
+      { allowFailure: true },
+    );
     expect(r.exitCode).not.toBe(0);
     expect(r.output).toContain(
       `ImageMember "one" and ImageShare "only" both declare members of image ${image}, and ImageShare "only" is exclusive ` +
@@ -233,7 +248,15 @@ describe("an ImageShare whose create fails part way", () => {
 
   it("keeps the members it added in the state; the next up adds only the rest", async () => {
     // Glance refuses (403, never retried) every POST that adds one of the members
-    proxy.setRefusals([{ method: "POST", path: /\/members$/, bodyIncludes: refused, status: 403, message: "You are not authorized to complete add_member action." }]);
+    proxy.setRefusals([
+      {
+        method: "POST",
+        path: /\/members$/,
+        bodyIncludes: refused,
+        status: 403,
+        message: "You are not authorized to complete add_member action.",
+      },
+    ]);
     const failed = await counted(image, () => stack.eng.up(program, { allowFailure: true }));
     stack.results.push(failed.result);
     expect(failed.result.exitCode).not.toBe(0);
@@ -241,7 +264,11 @@ describe("an ImageShare whose create fails part way", () => {
     const added = memberIds.filter((m) => m !== refused);
     expect(await membersInGlance(image)).toEqual(sorted(added));
     expect(resourceErrors(failed.result).join("\n")).toMatch(
-      new RegExp(`ImageShare \\(partial\\): error: .*ImageShare ${image} created in part: 9 member\\(s\\) added and 0 removed of 10, 1 failed \\(${refused}: POST .* failed with 403`, "s"));
+      new RegExp(
+        `ImageShare \\(partial\\): error: .*ImageShare ${image} created in part: 9 member\\(s\\) added and 0 removed of 10, 1 failed \\(${refused}: POST .* failed with 403`,
+        "s",
+      ),
+    );
     // nothing is lost: the state holds what was added
     const state = stack.eng.resource("partial");
     expect(state.id).toBe(image);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudsFileVia, mulberry32, removeCloudsCopies, startFaultProxy, type FaultProxy } from "../../dev/harness/fault-proxy";
+import { cloudsFileVia, type FaultProxy, mulberry32, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { listMembersRaw } from "../../dev/harness/images";
 import { stillRunning } from "../../dev/harness/processes";
 import type { Program, RunResult } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { newStack, type Pkg, type TestStack } from "./support";
 import { createTestImage } from "../support/images";
+import { newStack, type Pkg, type TestStack } from "./support";
 
 /**
  * An `up` of 100 members stopped part-way, as a user's Ctrl-C (one SIGINT to the CLI's process group)
@@ -90,8 +90,15 @@ describe("an up of 100 members, interrupted", () => {
         .map((r) => r.inputs!.memberId!);
       const pending = ((deployment.pending_operations ?? []) as { type: string }[]).filter((o) => o.type === "creating");
       outcomes.push({
-        signal, seed, k, answered: answered(), exitCode: stopped.exitCode, inGlance: inGlance.length, inState: inState.length,
-        pendingCreates: pending.length, unknownToState: inGlance.filter((m) => !inState.includes(m)).length,
+        signal,
+        seed,
+        k,
+        answered: answered(),
+        exitCode: stopped.exitCode,
+        inGlance: inGlance.length,
+        inState: inState.length,
+        pendingCreates: pending.length,
+        unknownToState: inGlance.filter((m) => !inState.includes(m)).length,
         pluginsLeftRunning: stopped.leftRunning.filter((p) => stopped.plugins.some((q) => q.pid === p.pid)).length,
       });
       expect(inGlance.length).toBeLessThan(N);
@@ -111,14 +118,20 @@ describe("an up of 100 members, interrupted", () => {
       expect(up.exitCode).toBe(0);
       const unknown = inGlance.filter((m) => !inState.includes(m));
       if (pending.length > 0) {
-        expect(up.output).toContain(`Attempting to deploy or update resources with ${pending.length} pending operations from previous deployment`);
+        expect(up.output).toContain(
+          `Attempting to deploy or update resources with ${pending.length} pending operations from previous deployment`,
+        );
         for (const m of unknown) expect(up.output).toContain(`took over the membership of project ${m} in image ${image}`);
         await stack.eng.cli(["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", stack.eng.stackName]);
       }
 
       const after = await membersIn(image);
       expect(after).toEqual([...ids].sort());
-      const known = stack.eng.resources().filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageMember").map((r) => r.inputs.memberId).sort();
+      const known = stack.eng
+        .resources()
+        .filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageMember")
+        .map((r) => r.inputs.memberId)
+        .sort();
       expect(known).toEqual(after);
       expect((await stack.eng.exportState()).pending_operations ?? []).toEqual([]);
       await stack.expectNoDrift(program);

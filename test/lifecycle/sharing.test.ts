@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addMemberRaw, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
 import type { Program } from "../../dev/harness/pulumi";
 import { testCloud } from "../support/cloud";
-import { addMemberRaw, deleteMemberRaw, getMemberRaw, listImages, listMembersRaw, setMemberStatusRaw } from "../../dev/harness/images";
-import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 import { createTestImage } from "../support/images";
+import { changes, expectNoSecrets, newStack, type Pkg, type TestStack } from "./support";
 
 /**
  * A producer stack and a consumer stack, through the real plugin host, against the real Glance:
@@ -141,12 +141,16 @@ describe("taking over, replacing and destroying", () => {
     const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
     await setMemberStatusRaw(cloud.cloudsFile, "consumer", image, C, "accepted");
-    const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
-      new pkg.ImageMember("by-hand", { imageId: image, memberId: C, adoptExisting });
-    };
+    const program =
+      (adoptExisting?: boolean): Program<Pkg> =>
+      (pkg) => {
+        new pkg.ImageMember("by-hand", { imageId: image, memberId: C, adoptExisting });
+      };
     const refused = await stack.eng.up(program(), { allowFailure: true });
     expect(refused.exitCode).toBe(1);
-    expect(refused.message).toMatch(/already shared with project .* \(a membership this stack did not create, accepted since .*\) — set adoptExisting: true on this ImageMember/);
+    expect(refused.message).toMatch(
+      /already shared with project .* \(a membership this stack did not create, accepted since .*\) — set adoptExisting: true on this ImageMember/,
+    );
     expect(stack.eng.resource("by-hand")).toBeUndefined();
 
     expect(changes(await stack.up(program(true)))).toEqual(["create:by-hand"]);
@@ -160,16 +164,22 @@ describe("taking over, replacing and destroying", () => {
   it("a membership nobody answered (what a killed up leaves) is taken over with a warning; adoptExisting: false refuses it", async () => {
     const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
     await addMemberRaw(cloud.cloudsFile, "producer", image, C);
-    const program = (adoptExisting?: boolean): Program<Pkg> => (pkg) => {
-      new pkg.ImageMember("unanswered", { imageId: image, memberId: C, adoptExisting });
-    };
+    const program =
+      (adoptExisting?: boolean): Program<Pkg> =>
+      (pkg) => {
+        new pkg.ImageMember("unanswered", { imageId: image, memberId: C, adoptExisting });
+      };
     const refused = await stack.eng.up(program(false), { allowFailure: true });
     expect(refused.exitCode).toBe(1);
-    expect(refused.message).toMatch(/already shared with project .* \(a membership this stack did not create, pending since .*\) — set adoptExisting: true/);
+    expect(refused.message).toMatch(
+      /already shared with project .* \(a membership this stack did not create, pending since .*\) — set adoptExisting: true/,
+    );
 
     const taken = await stack.up(program());
     expect(changes(taken)).toEqual(["create:unanswered"]);
-    expect(taken.output).toMatch(new RegExp(`warning: .*ImageMember: took over the membership of project ${C} in image ${image}, created .* and never answered`));
+    expect(taken.output).toMatch(
+      new RegExp(`warning: .*ImageMember: took over the membership of project ${C} in image ${image}, created .* and never answered`),
+    );
     await stack.expectNoDrift(program());
     await stack.destroy();
     expect((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members).toEqual([]);
@@ -177,7 +187,8 @@ describe("taking over, replacing and destroying", () => {
 
   it("changing memberId replaces the member; ImageShare is one resource for the set", async () => {
     const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared" });
-    const members = async () => ((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members as { member_id: string }[]).map((m) => m.member_id).sort();
+    const members = async () =>
+      ((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members as { member_id: string }[]).map((m) => m.member_id).sort();
     let memberId = C;
     const program: Program<Pkg> = (pkg) => {
       new pkg.ImageMember("one", { imageId: image, memberId });

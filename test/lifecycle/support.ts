@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { expect } from "vitest";
-import { createProgramDir, projectPackage, type ProgramDir } from "../../dev/harness/programs";
-import { PulumiStack, type Program, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
+import { createProgramDir, type ProgramDir, projectPackage } from "../../dev/harness/programs";
+import { type Program, PulumiStack, type RunResult, type StackConfig } from "../../dev/harness/pulumi";
 
 export type Pkg = typeof import("pulumi-image-members");
 
@@ -30,7 +30,9 @@ export async function newStack(label: string, config: StackConfig, env: Record<s
     return r;
   };
   return {
-    eng, prog, results,
+    eng,
+    prog,
+    results,
     up: async (program, opts = {}) => keep(await eng.up(program, opts)),
     destroy: async () => keep(await eng.destroy()),
     expectNoDrift: async (program) => {

@@ -181,7 +181,11 @@ function git(args: string[], input?: string): string {
 function ignoredPaths(paths: string[]): Set<string> {
   if (paths.length === 0) return new Set();
   try {
-    return new Set(git(["check-ignore", "--no-index", "--stdin"], `${paths.join("\n")}\n`).split("\n").filter(Boolean));
+    return new Set(
+      git(["check-ignore", "--no-index", "--stdin"], `${paths.join("\n")}\n`)
+        .split("\n")
+        .filter(Boolean),
+    );
   } catch (e) {
     if ((e as { status?: number }).status === 1) return new Set();
     throw e;

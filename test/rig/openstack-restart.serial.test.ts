@@ -4,7 +4,6 @@
  */
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { requireLocalInstance } from "../support/cloud";
 import {
   addMemberRaw,
   forgetSessions,
@@ -17,6 +16,7 @@ import {
   setMemberStatusRaw,
 } from "../../dev/harness/images";
 import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
+import { requireLocalInstance } from "../support/cloud";
 import { createTestImage } from "../support/images";
 
 describe("an instance of its own", () => {

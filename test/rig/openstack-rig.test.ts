@@ -5,7 +5,6 @@
 import * as fs from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { testCloud } from "../support/cloud";
 import {
   addMemberRaw,
   getImage,
@@ -17,6 +16,7 @@ import {
   setMemberStatusRaw,
 } from "../../dev/harness/images";
 import { CLOUD_ENTRIES } from "../../dev/harness/openstack";
+import { testCloud } from "../support/cloud";
 import { createTestImage } from "../support/images";
 
 const cloud = testCloud();
@@ -71,9 +71,7 @@ describe("the test suite's OpenStack", () => {
     expect((await listImages(file, "consumer")).map((i) => i.id)).toContain(imageId);
     const members = await listMembersRaw(file, "producer", imageId);
     expect(members.status).toBe(200);
-    expect(members.body.members).toEqual([
-      expect.objectContaining({ member_id: cloud.projects.consumer, status: "accepted" }),
-    ]);
+    expect(members.body.members).toEqual([expect.objectContaining({ member_id: cloud.projects.consumer, status: "accepted" })]);
 
     // what the project's code must cope with, checked on this server: no status code text matching
     expect((await addMemberRaw(file, "consumer", imageId, cloud.projects.outsider)).status).toBe(403);

@@ -10,7 +10,7 @@
  * - What a plugin writes on stderr is a diagnostic of severity `info#err` without a URN, on stdout
  *   `info`; warnings are `warning`.
  */
-import { urnName, type RunResult } from "../../dev/harness/pulumi";
+import { type RunResult, urnName } from "../../dev/harness/pulumi";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -24,7 +24,11 @@ export interface Diagnostic {
 export function diagnostics(r: RunResult, ...severities: string[]): Diagnostic[] {
   return r.events
     .filter((e: any) => e.diagnosticEvent && e.diagnosticEvent.severity !== "debug")
-    .map((e: any) => ({ severity: e.diagnosticEvent.severity, urn: e.diagnosticEvent.urn || undefined, message: clean(e.diagnosticEvent.message) }))
+    .map((e: any) => ({
+      severity: e.diagnosticEvent.severity,
+      urn: e.diagnosticEvent.urn || undefined,
+      message: clean(e.diagnosticEvent.message),
+    }))
     .filter((d: Diagnostic) => severities.length === 0 || severities.includes(d.severity));
 }
 
@@ -40,7 +44,9 @@ export function resourceErrors(r: RunResult): string[] {
 
 /** The error diagnostics that name no resource: the CLI's own (`update failed`). */
 export function closingErrors(r: RunResult): string[] {
-  return diagnostics(r, "error").filter((d) => !d.urn).map((d) => d.message);
+  return diagnostics(r, "error")
+    .filter((d) => !d.urn)
+    .map((d) => d.message);
 }
 
 /** What the plugins wrote on stderr (and anything else the CLI printed as a warning). */

@@ -53,9 +53,7 @@ declare module "vitest" {
 export function testCloud(): TestCloud {
   const cloud = inject("openstack");
   if (!cloud) {
-    throw new Error(
-      "no test cloud: test/global-setup.ts did not run; run vitest with --config test/vitest.config.mts",
-    );
+    throw new Error("no test cloud: test/global-setup.ts did not run; run vitest with --config test/vitest.config.mts");
   }
   return cloud;
 }

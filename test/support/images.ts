@@ -44,6 +44,11 @@ export async function deleteTestImages(): Promise<void> {
 async function deleteAll(images: Made[]): Promise<void> {
   // as the entry that made it: an image's owner can always delete it
   const failed: string[] = [];
-  await inParallel(images, 8, (m) => deleteImage(m.cloudsFile, m.entry, m.id).then(() => undefined, (e: unknown) => void failed.push(String(e))));
+  await inParallel(images, 8, (m) =>
+    deleteImage(m.cloudsFile, m.entry, m.id).then(
+      () => undefined,
+      (e: unknown) => void failed.push(String(e)),
+    ),
+  );
   if (failed.length) throw new Error(`could not delete ${failed.length} test image(s):\n${failed.join("\n")}`);
 }

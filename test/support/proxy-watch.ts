@@ -1,5 +1,5 @@
 import { afterAll, afterEach, expect } from "vitest";
-import { leaksIn, removeCloudsCopies, startFaultProxy, type FaultProxy, type FaultProxyOptions } from "../../dev/harness/fault-proxy";
+import { type FaultProxy, type FaultProxyOptions, leaksIn, removeCloudsCopies, startFaultProxy } from "../../dev/harness/fault-proxy";
 import { errorTexts } from "./leaks";
 
 /**

@@ -54,19 +54,58 @@ export function createTestCa(): TestCa {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "test-ca-"));
   try {
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-      "-subj", "/CN=pulumi-image-members test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
+    openssl(
+      [
+        "req",
+        "-x509",
+        ...ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=pulumi-image-members test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+      ],
+      dir,
+    );
     openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"], dir);
-    fs.writeFileSync(path.join(dir, "server.ext"), [
-      "subjectAltName=IP:127.0.0.1",
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "extendedKeyUsage=serverAuth",
-      "",
-    ].join("\n"));
-    openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-      "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "2", "-extfile", "server.ext", "-out", "server.pem"], dir);
+    fs.writeFileSync(
+      path.join(dir, "server.ext"),
+      [
+        "subjectAltName=IP:127.0.0.1",
+        "basicConstraints=critical,CA:FALSE",
+        "keyUsage=critical,digitalSignature",
+        "extendedKeyUsage=serverAuth",
+        "",
+      ].join("\n"),
+    );
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        `0x${randomBytes(8).toString("hex")}`,
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+      ],
+      dir,
+    );
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;

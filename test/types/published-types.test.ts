@@ -26,8 +26,19 @@ import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  copyTree,
+  installTemplate,
+  npm,
+  onceAcrossProcesses,
+  projectPackage,
+  pruneStale,
+  REPO_ROOT,
+  repoPulumiVersion,
+  userShellEnv,
+  WORK_DIR,
+} from "../../dev/harness/programs";
 import { consumerProgram, nodenextTsconfig, pulumiTemplateTsconfig } from "../unit/support/consumer";
-import { REPO_ROOT, WORK_DIR, copyTree, installTemplate, npm, onceAcrossProcesses, projectPackage, pruneStale, repoPulumiVersion, userShellEnv } from "../../dev/harness/programs";
 
 const PACKAGE = "pulumi-image-members";
 
@@ -111,7 +122,9 @@ describe("the published types compile in users' projects (packed tarball)", () =
       throw new Error(`${tarball} is gone while ${template.dir} still names it: remove ${template.dir} and run again`);
     }
     for (const [name, dir] of await Promise.all(
-      (Object.keys(TOOLCHAINS) as ToolchainName[]).map(async (name) => [name, await ensureToolchain(name, tarball, template.pkg.key)] as const),
+      (Object.keys(TOOLCHAINS) as ToolchainName[]).map(
+        async (name) => [name, await ensureToolchain(name, tarball, template.pkg.key)] as const,
+      ),
     )) {
       toolchainDirs.set(name, dir);
     }
@@ -121,11 +134,34 @@ describe("the published types compile in users' projects (packed tarball)", () =
       const from = toolchainDirs.get(p.toolchain)!;
       const deps = { "@pulumi/pulumi": `^${repoPulumiVersion()}`, [PACKAGE]: `file:${tarball}` };
       const devDeps = { "@types/node": `^${repoVersion("@types/node")}`, typescript: `^${installedVersion(from, "typescript")}` };
-      const project = writeProject(path.join(root, p.name), from, { name: `types-${p.name}`, ...p.manifest, dependencies: deps, devDependencies: devDeps }, p.tsconfig, consumerProgram(p.esm));
-      const control = writeProject(path.join(root, `${p.name}-control`), from, { name: `types-${p.name}-control`, ...p.manifest, dependencies: { "@pulumi/pulumi": deps["@pulumi/pulumi"] }, devDependencies: devDeps }, p.tsconfig, controlProgram(p.esm));
+      const project = writeProject(
+        path.join(root, p.name),
+        from,
+        { name: `types-${p.name}`, ...p.manifest, dependencies: deps, devDependencies: devDeps },
+        p.tsconfig,
+        consumerProgram(p.esm),
+      );
+      const control = writeProject(
+        path.join(root, `${p.name}-control`),
+        from,
+        {
+          name: `types-${p.name}-control`,
+          ...p.manifest,
+          dependencies: { "@pulumi/pulumi": deps["@pulumi/pulumi"] },
+          devDependencies: devDeps,
+        },
+        p.tsconfig,
+        controlProgram(p.esm),
+      );
       fs.rmSync(path.join(control, "node_modules", PACKAGE), { recursive: true, force: true });
-      results.set(`${p.name}-control`, limit(() => tsc(control)));
-      results.set(p.name, limit(() => tsc(project)));
+      results.set(
+        `${p.name}-control`,
+        limit(() => tsc(control)),
+      );
+      results.set(
+        p.name,
+        limit(() => tsc(project)),
+      );
     }
     // settle the rejections a failed test would otherwise leave unobserved
     for (const r of results.values()) r.catch(() => undefined);
@@ -139,13 +175,18 @@ describe("the published types compile in users' projects (packed tarball)", () =
   it("no declaration in the tarball names a type of got or an internal knob", () => {
     const installed = path.join(toolchainDirs.get("ts5")!, "node_modules", PACKAGE);
     const declarations = walk(installed).filter((f) => f.endsWith(".d.ts"));
-    expect(declarations.map((f) => path.relative(installed, f))).toEqual(expect.arrayContaining(["dist/provider/index.d.ts", "dist/sdk/index.d.ts"]));
+    expect(declarations.map((f) => path.relative(installed, f))).toEqual(
+      expect.arrayContaining(["dist/provider/index.d.ts", "dist/sdk/index.d.ts"]),
+    );
     const got = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|<reference\s+types\s*=\s*)["']got(?:\/[^"']*)?["']/;
     // the knobs of the SDK for the provider and the tests (sdk/image-service.ts, marked @internal)
     const knobs = /\b(?:OpenOptions|forgetTokens)\b/;
     const offending = declarations.flatMap((f) => {
       const text = fs.readFileSync(f, "utf8");
-      return [...(got.test(text) ? [`${path.relative(installed, f)}: imports got`] : []), ...(knobs.test(text) ? [`${path.relative(installed, f)}: declares a test knob`] : [])];
+      return [
+        ...(got.test(text) ? [`${path.relative(installed, f)}: imports got`] : []),
+        ...(knobs.test(text) ? [`${path.relative(installed, f)}: declares a test knob`] : []),
+      ];
     });
     expect(offending).toEqual([]);
   });
@@ -164,13 +205,19 @@ describe("the published types compile in users' projects (packed tarball)", () =
     it(`${label}: a program importing both entry points compiles`, async () => {
       const r = await results.get(p.name)!;
       const control = await results.get(`${p.name}-control`)!;
-      const context = control.exitCode === 0 ? "its control compiles, so this is the package's fault" : "its control fails too: see that test";
+      const context =
+        control.exitCode === 0 ? "its control compiles, so this is the package's fault" : "its control fails too: see that test";
       expect(r.errors, context).toEqual([]);
       expect(r.exitCode).toBe(0);
-      const ours = r.files.filter((f) => f.includes(`/node_modules/${PACKAGE}/`)).map((f) => f.slice(f.indexOf(`/node_modules/${PACKAGE}/`) + `/node_modules/${PACKAGE}/`.length));
+      const ours = r.files
+        .filter((f) => f.includes(`/node_modules/${PACKAGE}/`))
+        .map((f) => f.slice(f.indexOf(`/node_modules/${PACKAGE}/`) + `/node_modules/${PACKAGE}/`.length));
       // both entry points were reached through their published declarations
       expect(ours).toEqual(expect.arrayContaining(["dist/provider/index.d.ts", "dist/sdk/index.d.ts"]));
-      expect(r.files.filter((f) => f.includes("/node_modules/got/")), "got's declarations are part of the program").toEqual([]);
+      expect(
+        r.files.filter((f) => f.includes("/node_modules/got/")),
+        "got's declarations are part of the program",
+      ).toEqual([]);
       expect(outside(r, p.name)).toEqual([]);
     });
   }
@@ -202,7 +249,13 @@ async function ensureToolchain(name: ToolchainName, tarball: string, key: string
   return dir;
 }
 
-function writeProject(dir: string, toolchain: string, manifest: Record<string, unknown>, tsconfig: Record<string, unknown>, source: string): string {
+function writeProject(
+  dir: string,
+  toolchain: string,
+  manifest: Record<string, unknown>,
+  tsconfig: Record<string, unknown>,
+  source: string,
+): string {
   fs.mkdirSync(dir, { recursive: true });
   // hard links: fast, and real directories at the paths a real install has
   copyTree(path.join(toolchain, "node_modules"), path.join(dir, "node_modules"));
@@ -253,10 +306,12 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
     new Promise<T>((resolve, reject) => {
       const start = () => {
         active++;
-        task().then(resolve, reject).finally(() => {
-          active--;
-          queue.shift()?.();
-        });
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            queue.shift()?.();
+          });
       };
       if (active < n) start();
       else queue.push(start);
@@ -264,5 +319,7 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 }
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }

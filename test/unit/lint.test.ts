@@ -17,13 +17,18 @@ function lint(files: Record<string, string>): string {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, "dev", "lint"), { recursive: true });
   fs.copyFileSync(path.join(ROOT, "biome.json"), path.join(dir, "biome.json"));
-  for (const f of fs.readdirSync(path.join(ROOT, "dev", "lint"))) fs.copyFileSync(path.join(ROOT, "dev", "lint", f), path.join(dir, "dev", "lint", f));
+  for (const f of fs.readdirSync(path.join(ROOT, "dev", "lint")))
+    fs.copyFileSync(path.join(ROOT, "dev", "lint", f), path.join(dir, "dev", "lint", f));
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);
   }
   try {
-    return execFileSync(BIOME, ["lint", "--vcs-enabled=false", "--colors=off", "--max-diagnostics=50", "."], { cwd: dir, encoding: "utf8", stdio: "pipe" });
+    return execFileSync(BIOME, ["lint", "--vcs-enabled=false", "--colors=off", "--max-diagnostics=50", "."], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: "pipe",
+    });
   } catch (e) {
     const { stdout, stderr } = e as { stdout: string; stderr: string };
     return `${stdout}${stderr}`;
@@ -46,7 +51,10 @@ describe("only sdk/errors.ts constructs ImageMembersError", () => {
 
   it("the repository's own code passes it", () => {
     const sources = ["sdk", "provider", path.join("provider", "dynamic")].flatMap((d) =>
-      fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".ts")).map((f) => path.join(d, f)),
+      fs
+        .readdirSync(path.join(ROOT, d))
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => path.join(d, f)),
     );
     const out = lint(Object.fromEntries(sources.map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")])));
     expect(out).not.toContain(" plugin ");

@@ -1,5 +1,5 @@
-import { describe, expect } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
+import { describe, expect } from "vitest";
 import { getImageMember, getImageMemberOutput, getImageMembers } from "../../../provider/functions";
 import { forgetTokens } from "../../../sdk/image-service";
 import { CONSUMER, IMAGE, test, withProgramCredentials } from "../support/fake-fixture";

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect } from "vitest";
 import { resetCommand } from "../../../provider/command-cache";
-import { configure } from "../../../provider/stack-config";
 import { imageMemberProvider as p } from "../../../provider/image-member-lifecycle";
+import { configure } from "../../../provider/stack-config";
 import { CONSUMER, IMAGE } from "../support/fake-fixture";
 import { newCommand, test } from "../support/provider-fixture";
 
@@ -44,17 +44,27 @@ describe("ImageMember diff", () => {
   const olds = { imageId: IMAGE, memberId: CONSUMER, createdAt: "t", region: "RegionOne", cloud: "producer" };
 
   test("is a boolean no-change when nothing asked for differs; unset region and cloud equal the resolved ones", async () => {
-    expect(await p.diff("id", olds, { imageId: IMAGE, memberId: CONSUMER })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await p.diff("id", olds, { imageId: IMAGE, memberId: CONSUMER })).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     expect((await p.diff("id", olds, { imageId: IMAGE, memberId: CONSUMER, region: "RegionOne", cloud: "producer" })).changes).toBe(false);
   });
 
   test("replaces on imageId, memberId or region", async () => {
-    expect(await p.diff("id", olds, { imageId: "other", memberId: "m2", region: "RegionTwo" })).toMatchObject({ changes: true, replaces: ["imageId", "memberId", "region"] });
+    expect(await p.diff("id", olds, { imageId: "other", memberId: "m2", region: "RegionTwo" })).toMatchObject({
+      changes: true,
+      replaces: ["imageId", "memberId", "region"],
+    });
   });
 
   test("updates in place for cloud, and for a pinned status only", async () => {
     expect(await p.diff("id", olds, { imageId: IMAGE, memberId: CONSUMER, cloud: "admin" })).toMatchObject({ changes: true, replaces: [] });
-    expect(await p.diff("id", { ...olds, status: "pending" }, { imageId: IMAGE, memberId: CONSUMER, status: "accepted" })).toMatchObject({ changes: true, replaces: [] });
+    expect(await p.diff("id", { ...olds, status: "pending" }, { imageId: IMAGE, memberId: CONSUMER, status: "accepted" })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
     // the consumer's own decision: not tracked, not drift
     expect((await p.diff("id", olds, { imageId: IMAGE, memberId: CONSUMER })).changes).toBe(false);
   });
@@ -79,7 +89,8 @@ describe("ImageMember create, read, update, delete", () => {
     Object.assign(fake.members.get(IMAGE)![0]!, { status: "accepted", updated_at: "2026-12-01T10:00:00Z" });
     const error = await p.create({ imageId: IMAGE, memberId: CONSUMER }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(
-      /image .* is already shared with project .* \(a membership this stack did not create, accepted since 2026-12-01T10:00:00Z\) — set adoptExisting: true on this ImageMember/);
+      /image .* is already shared with project .* \(a membership this stack did not create, accepted since 2026-12-01T10:00:00Z\) — set adoptExisting: true on this ImageMember/,
+    );
     expect(error).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409, method: "POST", requestId: expect.stringMatching(/^req-/) });
   });
 
@@ -87,7 +98,8 @@ describe("ImageMember create, read, update, delete", () => {
     fake.addImage(IMAGE);
     const first = await p.create({ imageId: IMAGE, memberId: CONSUMER });
     await expect(p.create({ imageId: IMAGE, memberId: CONSUMER, adoptExisting: false })).rejects.toThrow(
-      /\(a membership this stack did not create, pending since .*\) — set adoptExisting: true/);
+      /\(a membership this stack did not create, pending since .*\) — set adoptExisting: true/,
+    );
     expect(await p.create({ imageId: IMAGE, memberId: CONSUMER })).toEqual(first);
     expect(fake.members.get(IMAGE)).toHaveLength(1);
   });
@@ -102,7 +114,9 @@ describe("ImageMember create, read, update, delete", () => {
   test("a pinned status that cannot be set reports the half-done create with its id", async ({ fake }) => {
     fake.addImage(IMAGE);
     fake.on("PUT", /members\//, () => ({ status: 403, body: { message: "You are not authorized to complete modify_member action." } }));
-    const error = await p.create({ imageId: IMAGE, memberId: CONSUMER, status: "accepted", __provider: PROVIDER } as never).catch((e: unknown) => e) as Error & { id: string; properties: Record<string, unknown>; reasons: string[] };
+    const error = (await p
+      .create({ imageId: IMAGE, memberId: CONSUMER, status: "accepted", __provider: PROVIDER } as never)
+      .catch((e: unknown) => e)) as Error & { id: string; properties: Record<string, unknown>; reasons: string[] };
     expect(error.id).toBe(`${IMAGE}/${CONSUMER}`);
     expect(error.properties).toMatchObject({ imageId: IMAGE, memberId: CONSUMER, status: "pending", __provider: PROVIDER });
     expect(error.message).toMatch(/^created .*, but could not finish: PUT .* failed with 403.* only the member project itself/);
@@ -122,7 +136,9 @@ describe("ImageMember create, read, update, delete", () => {
     expect(fake.count("GET", /members\//)).toBe(0);
   });
 
-  test("read returns exactly the stored outputs, and inputs, when nothing changed; the consumer's status is not tracked", async ({ fake }) => {
+  test("read returns exactly the stored outputs, and inputs, when nothing changed; the consumer's status is not tracked", async ({
+    fake,
+  }) => {
     fake.addImage(IMAGE);
     const { id, outs } = await p.create({ imageId: IMAGE, memberId: CONSUMER });
     fake.members.get(IMAGE)![0]!.status = "accepted";
@@ -130,7 +146,9 @@ describe("ImageMember create, read, update, delete", () => {
     expect(r).toEqual({ id, props: outs, inputs: { imageId: IMAGE, memberId: CONSUMER } });
   });
 
-  test("read of a bare id (a pending create that `pulumi refresh --import-pending-creates` imports) finds the membership the id names", async ({ fake }) => {
+  test("read of a bare id (a pending create that `pulumi refresh --import-pending-creates` imports) finds the membership the id names", async ({
+    fake,
+  }) => {
     fake.addImage(IMAGE);
     const { id, outs } = await p.create({ imageId: IMAGE, memberId: CONSUMER });
     newCommand();
@@ -189,7 +207,10 @@ describe("ImageMember credentials", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloud-override-"));
     const file = path.join(dir, "clouds.yaml");
     // the entry has no password: the stack config supplies it (as `pulumi config set --secret`)
-    fs.writeFileSync(file, `clouds:\n  base:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: u\n      user_domain_id: default\n      project_id: p\n`);
+    fs.writeFileSync(
+      file,
+      `clouds:\n  base:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: u\n      user_domain_id: default\n      project_id: p\n`,
+    );
     const saved = { file: process.env.OS_CLIENT_CONFIG_FILE, cloud: process.env.OS_CLOUD };
     process.env.OS_CLIENT_CONFIG_FILE = file;
     process.env.OS_CLOUD = "some-other-entry"; // must not be used: the stack config is the auth source

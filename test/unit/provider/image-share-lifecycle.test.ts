@@ -4,10 +4,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, vi } from "vitest";
 import { UNKNOWN } from "../../../provider/checks";
-import { imageShareProvider as p, type ImageShareOutputs } from "../../../provider/image-share-lifecycle";
 import { imageMemberProvider } from "../../../provider/image-member-lifecycle";
+import { type ImageShareOutputs, imageShareProvider as p } from "../../../provider/image-share-lifecycle";
 import { CONSUMER, IMAGE, PASSWORD } from "../support/fake-fixture";
-import { PROJECT_ID, type FakeMember, type FakeOpenStack, type RecordedRequest } from "../support/fake-openstack";
+import { type FakeMember, type FakeOpenStack, PROJECT_ID, type RecordedRequest } from "../support/fake-openstack";
 import { newCommand, test } from "../support/provider-fixture";
 
 const PROVIDER = "exports.handler = () => ({})";
@@ -16,14 +16,22 @@ const projects = (n: number) => Array.from({ length: n }, (_, i) => `project-${S
 
 /** Glance's requests (Keystone's left out), as `METHOD /v2/...`. */
 const glanceRequests = (fake: FakeOpenStack, from = 0) =>
-  fake.requests.slice(from).filter((r) => r.path.startsWith("/image/")).map((r) => `${r.method} ${r.path.replace(/^\/image\/[^/]+\/[^/]+/, "")}`);
+  fake.requests
+    .slice(from)
+    .filter((r) => r.path.startsWith("/image/"))
+    .map((r) => `${r.method} ${r.path.replace(/^\/image\/[^/]+\/[^/]+/, "")}`);
 const memberOf = (r: RecordedRequest) => (JSON.parse(r.body) as { member: string }).member;
 const posted = (fake: FakeOpenStack) => fake.requests.filter((r) => r.method === "POST" && membersPath.test(r.path)).map(memberOf);
-const deleted = (fake: FakeOpenStack) => fake.requests.filter((r) => r.method === "DELETE" && /\/members\/[^/]+$/.test(r.path)).map((r) => decodeURIComponent(r.path.slice(r.path.lastIndexOf("/") + 1)));
+const deleted = (fake: FakeOpenStack) =>
+  fake.requests
+    .filter((r) => r.method === "DELETE" && /\/members\/[^/]+$/.test(r.path))
+    .map((r) => decodeURIComponent(r.path.slice(r.path.lastIndexOf("/") + 1)));
 const inGlance = (fake: FakeOpenStack, image = IMAGE) => (fake.members.get(image) ?? []).map((m) => m.member_id).sort();
 /** A membership made behind the stack's back (by hand, by another tool). */
 const addByHand = (fake: FakeOpenStack, memberId: string, status: FakeMember["status"] = "pending", image = IMAGE) =>
-  fake.members.get(image)!.push({ image_id: image, member_id: memberId, status, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-02T00:00:00Z" });
+  fake.members
+    .get(image)!
+    .push({ image_id: image, member_id: memberId, status, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-02T00:00:00Z" });
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -43,7 +51,10 @@ describe("ImageShare check", () => {
       { property: "imageId", reason: '"x/y" must not contain "/": give the id of an image your project owns, with visibility shared' },
       { property: "exclusive", reason: 'must be true or false, not "yes"' },
       { property: "memberIds", reason: "memberIds[1] must not be empty: give the ids of the projects to share the image with" },
-      { property: "memberIds", reason: 'memberIds[2] "a b" must not contain whitespace: give the ids of the projects to share the image with' },
+      {
+        property: "memberIds",
+        reason: 'memberIds[2] "a b" must not contain whitespace: give the ids of the projects to share the image with',
+      },
       { property: "memberIds", reason: "memberIds[3] must be a string, not number: give the ids of the projects to share the image with" },
     ]);
   });
@@ -52,7 +63,10 @@ describe("ImageShare check", () => {
     for (const memberIds of ["a,b", { a: 1 }, undefined]) {
       const r = await p.check({} as never, { imageId: IMAGE, memberIds } as never);
       expect(r.failures).toHaveLength(1);
-      expect(r.failures![0]).toMatchObject({ property: "memberIds", reason: expect.stringMatching(/^must be a list of project ids \(an empty list shares with nobody\), not /) });
+      expect(r.failures![0]).toMatchObject({
+        property: "memberIds",
+        reason: expect.stringMatching(/^must be a list of project ids \(an empty list shares with nobody\), not /),
+      });
     }
     expect((await p.check({} as never, { imageId: IMAGE, memberIds: [] })).failures).toBeUndefined();
   });
@@ -71,12 +85,19 @@ describe("ImageShare check", () => {
 });
 
 describe("ImageShare diff", () => {
-  const olds: ImageShareOutputs = { imageId: IMAGE, memberIds: ["a", "b", "c"], statuses: { a: "pending", b: "accepted", c: "rejected" }, region: "RegionOne" };
+  const olds: ImageShareOutputs = {
+    imageId: IMAGE,
+    memberIds: ["a", "b", "c"],
+    statuses: { a: "pending", b: "accepted", c: "rejected" },
+    region: "RegionOne",
+  };
   const none = { changes: false, replaces: [], deleteBeforeReplace: false };
 
   test("compares the members as a set: another order is no change, nor are the statuses", async () => {
     expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["c", "a", "b"] })).toEqual(none);
-    expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], region: "RegionOne", adoptExisting: true })).toEqual(none);
+    expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], region: "RegionOne", adoptExisting: true })).toEqual(
+      none,
+    );
   });
 
   test("a member added or removed is an update in place", async () => {
@@ -87,16 +108,29 @@ describe("ImageShare diff", () => {
   });
 
   test("another image or region replaces; another cloud, or exclusive turned on, updates in place", async () => {
-    expect(await p.diff(IMAGE, olds, { imageId: "other", memberIds: ["a", "b", "c"] })).toEqual({ ...none, changes: true, replaces: ["imageId"] });
-    expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], region: "RegionTwo" })).toEqual({ ...none, changes: true, replaces: ["region"] });
+    expect(await p.diff(IMAGE, olds, { imageId: "other", memberIds: ["a", "b", "c"] })).toEqual({
+      ...none,
+      changes: true,
+      replaces: ["imageId"],
+    });
+    expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], region: "RegionTwo" })).toEqual({
+      ...none,
+      changes: true,
+      replaces: ["region"],
+    });
     expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], cloud: "admin" })).toEqual({ ...none, changes: true });
     expect(await p.diff(IMAGE, olds, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true })).toEqual({ ...none, changes: true });
-    expect(await p.diff(IMAGE, { ...olds, exclusive: true }, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true })).toEqual(none);
+    expect(await p.diff(IMAGE, { ...olds, exclusive: true }, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true })).toEqual(
+      none,
+    );
   });
 
   test("exclusive: members nobody declared (found by a refresh) are a change; not exclusive, they are not", async () => {
     const refreshed = { ...olds, exclusive: true, undeclaredMemberIds: ["by-hand"] };
-    expect(await p.diff(IMAGE, refreshed, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true })).toEqual({ ...none, changes: true });
+    expect(await p.diff(IMAGE, refreshed, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true })).toEqual({
+      ...none,
+      changes: true,
+    });
     expect(await p.diff(IMAGE, { ...refreshed, exclusive: undefined }, { imageId: IMAGE, memberIds: ["a", "b", "c"] })).toEqual(none);
   });
 });
@@ -107,7 +141,12 @@ describe("ImageShare create", () => {
     const memberIds = projects(20);
     const r = await p.create({ imageId: IMAGE, memberIds });
     expect(r.id).toBe(IMAGE);
-    expect(r.outs).toEqual({ imageId: IMAGE, memberIds, statuses: Object.fromEntries(memberIds.map((m) => [m, "pending"])), region: "RegionOne" });
+    expect(r.outs).toEqual({
+      imageId: IMAGE,
+      memberIds,
+      statuses: Object.fromEntries(memberIds.map((m) => [m, "pending"])),
+      region: "RegionOne",
+    });
     const requests = glanceRequests(fake);
     expect(requests[0]).toBe(`GET /v2/images/${IMAGE}/members`);
     expect(requests.slice(1)).toEqual(memberIds.map(() => `POST /v2/images/${IMAGE}/members`));
@@ -132,7 +171,11 @@ describe("ImageShare create", () => {
     expect(posted(fake).sort()).toEqual(["p-2", "p-4"]);
     expect(r.outs.memberIds).toEqual(["p-1", "p-2", "p-3", "p-4"]);
     expect(warn.mock.calls.map((c) => c[0])).toEqual([
-      expect.stringMatching(new RegExp(`^ImageShare: took over the membership of project p-1 in image ${IMAGE}, created 2026-01-01T00:00:00Z and never answered`)),
+      expect.stringMatching(
+        new RegExp(
+          `^ImageShare: took over the membership of project p-1 in image ${IMAGE}, created 2026-01-01T00:00:00Z and never answered`,
+        ),
+      ),
       expect.stringMatching(/^ImageShare: took over the membership of project p-3 /),
     ]);
     // the undeclared member is none of its business
@@ -157,7 +200,10 @@ describe("ImageShare create", () => {
     const error = await p.create({ imageId: IMAGE, memberIds: ["p-1", "p-2", "p-3"] }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ERR_ALREADY_SHARED", status: 409 });
     expect((error as Error).message).toMatch(
-      new RegExp(`^ImageShare: image ${IMAGE} already has 1 of these members, which this stack's state does not hold: p-1 \\(accepted\\); nothing was changed — .*set adoptExisting: true`));
+      new RegExp(
+        `^ImageShare: image ${IMAGE} already has 1 of these members, which this stack's state does not hold: p-1 \\(accepted\\); nothing was changed — .*set adoptExisting: true`,
+      ),
+    );
     expect(glanceRequests(fake)).toEqual([`GET /v2/images/${IMAGE}/members`]);
     expect(inGlance(fake)).toEqual(["p-1", "p-2"]);
   });
@@ -166,7 +212,8 @@ describe("ImageShare create", () => {
     fake.addImage(IMAGE);
     addByHand(fake, "p-2");
     await expect(p.create({ imageId: IMAGE, memberIds: ["p-1", "p-2"], adoptExisting: false })).rejects.toThrow(
-      /already has 1 of these members, .*: p-2 \(pending\); nothing was changed — adoptExisting: false refuses every membership that exists/);
+      /already has 1 of these members, .*: p-2 \(pending\); nothing was changed — adoptExisting: false refuses every membership that exists/,
+    );
     expect(posted(fake)).toEqual([]);
   });
 
@@ -177,8 +224,12 @@ describe("ImageShare create", () => {
       if (memberOf(req) === "p-2") addByHand(fake, "p-2", "accepted");
       return "next";
     });
-    const error = await p.create({ imageId: IMAGE, memberIds: ["p-1", "p-2"], __provider: PROVIDER } as never).catch((e: unknown) => e) as Error & { properties: ImageShareOutputs };
-    expect(error.message).toMatch(/in part: 1 member\(s\) added and 0 removed of 2, 1 failed \(p-2: ImageShare: image .* is already shared with project p-2 \(a membership this stack did not create, accepted since/);
+    const error = (await p
+      .create({ imageId: IMAGE, memberIds: ["p-1", "p-2"], __provider: PROVIDER } as never)
+      .catch((e: unknown) => e)) as Error & { properties: ImageShareOutputs };
+    expect(error.message).toMatch(
+      /in part: 1 member\(s\) added and 0 removed of 2, 1 failed \(p-2: ImageShare: image .* is already shared with project p-2 \(a membership this stack did not create, accepted since/,
+    );
     expect(error.properties.memberIds).toEqual(["p-1"]);
   });
 
@@ -187,7 +238,8 @@ describe("ImageShare create", () => {
     const error = await p.create({ imageId: IMAGE, memberIds: ["p-1", PROJECT_ID] }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ERR_VALIDATION" });
     expect((error as Error).message).toBe(
-      `ImageShare: memberIds lists ${PROJECT_ID}, the project that owns the image (the credential's project) — remove it from memberIds: an owner sees its own image without being a member`);
+      `ImageShare: memberIds lists ${PROJECT_ID}, the project that owns the image (the credential's project) — remove it from memberIds: an owner sees its own image without being a member`,
+    );
     expect(glanceRequests(fake)).toEqual([]);
   });
 });
@@ -213,10 +265,17 @@ describe("ImageShare update", () => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b"] });
     const r = await p.update(IMAGE, { ...outs, statuses: { a: "accepted", b: "pending" } }, { imageId: IMAGE, memberIds: ["b", "a", "c"] });
-    expect(r.outs).toEqual({ imageId: IMAGE, memberIds: ["b", "a", "c"], statuses: { b: "pending", a: "accepted", c: "pending" }, region: "RegionOne" });
+    expect(r.outs).toEqual({
+      imageId: IMAGE,
+      memberIds: ["b", "a", "c"],
+      statuses: { b: "pending", a: "accepted", c: "pending" },
+      region: "RegionOne",
+    });
   });
 
-  test("exclusive reads the list once and removes the members nobody declared; others are left alone when not exclusive", async ({ fake }) => {
+  test("exclusive reads the list once and removes the members nobody declared; others are left alone when not exclusive", async ({
+    fake,
+  }) => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b"] });
     addByHand(fake, "by-hand", "accepted");
@@ -226,7 +285,11 @@ describe("ImageShare update", () => {
     expect(inGlance(fake)).toEqual(["a", "b", "by-hand", "c"]);
 
     from = fake.requests.length;
-    const r = await p.update(IMAGE, { ...outs, memberIds: ["a", "b", "c"] }, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true });
+    const r = await p.update(
+      IMAGE,
+      { ...outs, memberIds: ["a", "b", "c"] },
+      { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true },
+    );
     expect(glanceRequests(fake, from)).toEqual([`GET /v2/images/${IMAGE}/members`, `DELETE /v2/images/${IMAGE}/members/by-hand`]);
     expect(inGlance(fake)).toEqual(["a", "b", "c"]);
     expect(r.outs).toMatchObject({ memberIds: ["a", "b", "c"], exclusive: true });
@@ -236,11 +299,18 @@ describe("ImageShare update", () => {
   test("exclusive re-adds a declared member removed by hand, from the list it reads", async ({ fake }) => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b"], exclusive: true });
-    fake.members.set(IMAGE, fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"));
+    fake.members.set(
+      IMAGE,
+      fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"),
+    );
     const from = fake.requests.length;
     // the state still holds b (no refresh): the list says it is gone
     await p.update(IMAGE, outs, { imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true });
-    expect(glanceRequests(fake, from).sort()).toEqual([`GET /v2/images/${IMAGE}/members`, `POST /v2/images/${IMAGE}/members`, `POST /v2/images/${IMAGE}/members`]);
+    expect(glanceRequests(fake, from).sort()).toEqual([
+      `GET /v2/images/${IMAGE}/members`,
+      `POST /v2/images/${IMAGE}/members`,
+      `POST /v2/images/${IMAGE}/members`,
+    ]);
     expect(inGlance(fake)).toEqual(["a", "b", "c"]);
   });
 
@@ -248,7 +318,9 @@ describe("ImageShare update", () => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a"] });
     const from = fake.requests.length;
-    await expect(p.update(IMAGE, outs, { imageId: IMAGE, memberIds: ["a", PROJECT_ID], exclusive: true })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
+    await expect(p.update(IMAGE, outs, { imageId: IMAGE, memberIds: ["a", PROJECT_ID], exclusive: true })).rejects.toMatchObject({
+      code: "ERR_VALIDATION",
+    });
     expect(glanceRequests(fake, from)).toEqual([]);
   });
 });
@@ -277,7 +349,10 @@ describe("ImageShare read", () => {
   test("leaves out a declared member that is gone, so the program's list differs", async ({ fake }) => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b", "c"] });
-    fake.members.set(IMAGE, fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"));
+    fake.members.set(
+      IMAGE,
+      fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"),
+    );
     addByHand(fake, "by-hand"); // not exclusive: none of its business
     const r = await p.read(IMAGE, outs);
     expect(r.props).toEqual({ imageId: IMAGE, memberIds: ["a", "c"], statuses: { a: "pending", c: "pending" }, region: "RegionOne" });
@@ -309,7 +384,10 @@ describe("ImageShare delete", () => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b", "c"], exclusive: true });
     addByHand(fake, "by-hand");
-    fake.members.set(IMAGE, fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"));
+    fake.members.set(
+      IMAGE,
+      fake.members.get(IMAGE)!.filter((m) => m.member_id !== "b"),
+    );
     newCommand(); // pulumi destroy --refresh
     const refreshed = (await p.read(IMAGE, outs)).props!;
     expect(refreshed.undeclaredMemberIds).toEqual(["by-hand"]);
@@ -327,21 +405,39 @@ describe("ImageShare partial failures", () => {
   /** Glance refuses every POST that adds `memberId`, until the returned function is called. */
   const refuse = (fake: FakeOpenStack, memberId: string, status: number, message: string) => {
     let refusing = true;
-    fake.on("POST", membersPath, (req) => (refusing && memberOf(req) === memberId ? { status, body: { message, code: `${status}`, title: "Error" } } : "next"));
+    fake.on("POST", membersPath, (req) =>
+      refusing && memberOf(req) === memberId ? { status, body: { message, code: `${status}`, title: "Error" } } : "next",
+    );
     return () => {
       refusing = false;
     };
   };
 
-  test("a create with a member Glance refuses keeps the others: the error carries id, the outputs with __provider, and reasons", async ({ fake }) => {
+  test("a create with a member Glance refuses keeps the others: the error carries id, the outputs with __provider, and reasons", async ({
+    fake,
+  }) => {
     fake.addImage(IMAGE);
     const stopRefusing = refuse(fake, "p-05", 403, "You are not authorized to complete add_member action.");
     const memberIds = Array.from({ length: 10 }, (_, i) => `p-0${i}`);
-    const error = await p.create({ imageId: IMAGE, memberIds, __provider: PROVIDER } as never).catch((e: unknown) => e) as Error & { id: string; properties: Record<string, unknown>; reasons: string[] };
+    const error = (await p.create({ imageId: IMAGE, memberIds, __provider: PROVIDER } as never).catch((e: unknown) => e)) as Error & {
+      id: string;
+      properties: Record<string, unknown>;
+      reasons: string[];
+    };
     const added = memberIds.filter((m) => m !== "p-05");
     expect(error.id).toBe(IMAGE);
-    expect(error.properties).toEqual({ imageId: IMAGE, memberIds: added, statuses: Object.fromEntries(added.map((m) => [m, "pending"])), region: "RegionOne", __provider: PROVIDER });
-    expect(error.message).toMatch(new RegExp(`^ImageShare ${IMAGE} created in part: 9 member\\(s\\) added and 0 removed of 10, 1 failed \\(p-05: POST .* failed with 403.*\\); the state records what was done: run pulumi up again to finish$`));
+    expect(error.properties).toEqual({
+      imageId: IMAGE,
+      memberIds: added,
+      statuses: Object.fromEntries(added.map((m) => [m, "pending"])),
+      region: "RegionOne",
+      __provider: PROVIDER,
+    });
+    expect(error.message).toMatch(
+      new RegExp(
+        `^ImageShare ${IMAGE} created in part: 9 member\\(s\\) added and 0 removed of 10, 1 failed \\(p-05: POST .* failed with 403.*\\); the state records what was done: run pulumi up again to finish$`,
+      ),
+    );
     expect(error.reasons).toEqual([error.message]);
     expect(inGlance(fake)).toEqual(added);
     // every other member was tried
@@ -360,9 +456,13 @@ describe("ImageShare partial failures", () => {
     fake.addImage(IMAGE);
     const { outs } = await p.create({ imageId: IMAGE, memberIds: ["a", "b", "c"] });
     refuse(fake, "e", 403, "Forbidden");
-    const error = await p.update(IMAGE, outs, { imageId: IMAGE, memberIds: ["b", "c", "d", "e"], __provider: PROVIDER } as never).catch((e: unknown) => e) as Error & { id: string; properties: Record<string, unknown> };
+    const error = (await p
+      .update(IMAGE, outs, { imageId: IMAGE, memberIds: ["b", "c", "d", "e"], __provider: PROVIDER } as never)
+      .catch((e: unknown) => e)) as Error & { id: string; properties: Record<string, unknown> };
     expect(error.id).toBe(IMAGE);
-    expect(error.message).toMatch(new RegExp(`^ImageShare ${IMAGE} updated in part: 1 member\\(s\\) added and 1 removed of 3, 1 failed \\(e: `));
+    expect(error.message).toMatch(
+      new RegExp(`^ImageShare ${IMAGE} updated in part: 1 member\\(s\\) added and 1 removed of 3, 1 failed \\(e: `),
+    );
     expect(error.properties).toMatchObject({ memberIds: ["b", "c", "d"], __provider: PROVIDER });
   });
 
@@ -370,9 +470,17 @@ describe("ImageShare partial failures", () => {
     fake.addImage(IMAGE);
     const quota = 12;
     fake.on("POST", membersPath, () =>
-      fake.members.get(IMAGE)!.length >= quota ? { status: 413, body: { message: `The limit has been exceeded on the number of allowed image members for this image. Attempted: ${quota + 1}, Maximum: ${quota}` } } : "next");
+      fake.members.get(IMAGE)!.length >= quota
+        ? {
+            status: 413,
+            body: {
+              message: `The limit has been exceeded on the number of allowed image members for this image. Attempted: ${quota + 1}, Maximum: ${quota}`,
+            },
+          }
+        : "next",
+    );
     const memberIds = projects(60);
-    const error = await p.create({ imageId: IMAGE, memberIds }).catch((e: unknown) => e) as Error & { properties: ImageShareOutputs };
+    const error = (await p.create({ imageId: IMAGE, memberIds }).catch((e: unknown) => e)) as Error & { properties: ImageShareOutputs };
     expect(fake.members.get(IMAGE)).toHaveLength(quota);
     expect(error.properties.memberIds).toHaveLength(quota);
     // the adds in flight when the first 413 came may meet it too; none starts after it
@@ -392,7 +500,9 @@ describe("ImageShare progress", () => {
     expect(info).not.toHaveBeenCalled();
     fake.addImage("big");
     await p.create({ imageId: "big", memberIds: projects(50) });
-    expect(info.mock.calls.map((c) => c[0])).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((n) => `ImageShare big: ${n} of 50 member writes done`));
+    expect(info.mock.calls.map((c) => c[0])).toEqual(
+      [5, 10, 15, 20, 25, 30, 35, 40, 45, 50].map((n) => `ImageShare big: ${n} of 50 member writes done`),
+    );
   });
 });
 
@@ -411,7 +521,10 @@ describe("ImageShare placement", () => {
   test("an update that leaves cloud unset keeps acting, and recording, where create did", async ({ fake }) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "share-cloud-"));
     const file = path.join(dir, "clouds.yaml");
-    fs.writeFileSync(file, `clouds:\n  elsewhere:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: u\n      password: ${PASSWORD}\n      user_domain_id: default\n      project_id: p\n`);
+    fs.writeFileSync(
+      file,
+      `clouds:\n  elsewhere:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: u\n      password: ${PASSWORD}\n      user_domain_id: default\n      project_id: p\n`,
+    );
     vi.stubEnv("OS_CLIENT_CONFIG_FILE", file);
     try {
       fake.addImage(IMAGE);
@@ -430,7 +543,9 @@ describe("ImageShare placement", () => {
 });
 
 describe("ImageShare and other resources of the same program", () => {
-  test("an ImageShare renamed without an alias: the new one takes the members over, and the old one's delete leaves them", async ({ fake }) => {
+  test("an ImageShare renamed without an alias: the new one takes the members over, and the old one's delete leaves them", async ({
+    fake,
+  }) => {
     fake.addImage(IMAGE);
     const old = await p.create({ imageId: IMAGE, memberIds: ["a", "b"] });
     newCommand();
@@ -447,11 +562,19 @@ describe("ImageShare and other resources of the same program", () => {
     const old = await p.create({ imageId: IMAGE, memberIds: ["a", "b"], region: "RegionOne" });
     newCommand();
     vi.spyOn(pulumi.log, "warn").mockResolvedValue();
-    expect(await p.diff(IMAGE, old.outs, { imageId: IMAGE, memberIds: ["a", "b"], region: "RegionTwo" })).toMatchObject({ changes: true, replaces: ["region"] });
+    expect(await p.diff(IMAGE, old.outs, { imageId: IMAGE, memberIds: ["a", "b"], region: "RegionTwo" })).toMatchObject({
+      changes: true,
+      replaces: ["region"],
+    });
     await p.create({ imageId: IMAGE, memberIds: ["a", "b"], region: "RegionTwo" });
     const from = fake.requests.length;
     await p.delete(old.id, old.outs);
-    expect(fake.requests.slice(from).filter((r) => r.method === "DELETE").map((r) => r.path).sort()).toEqual(
-      ["a", "b"].map((m) => `/image/RegionOne/public/v2/images/${IMAGE}/members/${m}`));
+    expect(
+      fake.requests
+        .slice(from)
+        .filter((r) => r.method === "DELETE")
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(["a", "b"].map((m) => `/image/RegionOne/public/v2/images/${IMAGE}/members/${m}`));
   });
 });

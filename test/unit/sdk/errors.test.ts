@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import * as root from "../../../provider";
 import * as sdk from "../../../sdk";
-import { alreadySharedError, ImageMembersError, isHttpError, notSharedError, statusError, type ErrorCode } from "../../../sdk/errors";
-import { accepts, failure, hintFor, operations, outcomeFor, type Operation } from "../../../sdk/image-members";
+import { alreadySharedError, type ErrorCode, ImageMembersError, isHttpError, notSharedError, statusError } from "../../../sdk/errors";
+import { accepts, failure, hintFor, type Operation, operations, outcomeFor } from "../../../sdk/image-members";
 
 /** The error model: which statuses each operation accepts (data, as gophercloud's OkCodes), the hints and codes by operation and status, one constructor module. */
 describe("each operation's accepted statuses", () => {
@@ -37,14 +37,20 @@ describe("each operation's accepted statuses", () => {
 describe("hints, by operation and status", () => {
   const ctx = { imageId: "img", memberId: "mem", projectId: "proj" };
   it("a 404 means a different thing to each operation", () => {
-    expect(hintFor(404, { ...ctx, operation: "updateMemberStatus" })).toBe("image img is not shared with project mem (yet): the image owner must add it as a member first");
+    expect(hintFor(404, { ...ctx, operation: "updateMemberStatus" })).toBe(
+      "image img is not shared with project mem (yet): the image owner must add it as a member first",
+    );
     expect(hintFor(404, { ...ctx, operation: "getMember" })).toMatch(/^project mem is not a member of image img/);
     expect(hintFor(404, { ...ctx, operation: "createMember" })).toBe("image img does not exist or is not visible to project proj");
     expect(hintFor(404, { ...ctx, operation: "listImages" })).toBeUndefined();
   });
   it("a 403 on create names what the image record shows", () => {
-    expect(hintFor(403, { ...ctx, operation: "createMember", image: { id: "img", owner: "proj", visibility: "private", status: "active" } })).toMatch(/visibility "private"/);
-    expect(hintFor(403, { ...ctx, operation: "createMember", image: { id: "img", owner: "other", visibility: "shared", status: "active" } })).toMatch(/owned by project other/);
+    expect(
+      hintFor(403, { ...ctx, operation: "createMember", image: { id: "img", owner: "proj", visibility: "private", status: "active" } }),
+    ).toMatch(/visibility "private"/);
+    expect(
+      hintFor(403, { ...ctx, operation: "createMember", image: { id: "img", owner: "other", visibility: "shared", status: "active" } }),
+    ).toMatch(/owned by project other/);
     expect(hintFor(403, { ...ctx, operation: "updateMemberStatus" })).toMatch(/only the member project itself \(mem\)/);
   });
   it("a second 401 says the same for every operation", () => {
@@ -58,9 +64,16 @@ describe("hints, by operation and status", () => {
 });
 
 describe("codes, by operation and status", () => {
-  const answer = (status: number) => ({ status, headers: { "x-openstack-request-id": "req-1" }, body: '{"message": "refused"}', attempts: 1, maybeActed: false });
+  const answer = (status: number) => ({
+    status,
+    headers: { "x-openstack-request-id": "req-1" },
+    body: '{"message": "refused"}',
+    attempts: 1,
+    maybeActed: false,
+  });
   const url = "http://glance.test/v2/images/img/members/mem";
-  const codeOf = (operation: Operation, status: number) => failure(answer(status), url, { operation, imageId: "img", memberId: "mem", projectId: "proj" }).code;
+  const codeOf = (operation: Operation, status: number) =>
+    failure(answer(status), url, { operation, imageId: "img", memberId: "mem", projectId: "proj" }).code;
   const cases: [Operation, number, ErrorCode][] = [
     // a 404 where the URL names the member: not shared (or the image is gone: Glance answers both alike)
     ["getMember", 404, "ERR_NOT_SHARED"],
@@ -97,13 +110,37 @@ describe("codes, by operation and status", () => {
 });
 
 describe("isHttpError matches every error with a status, whatever its code", () => {
-  const cause = statusError("PUT", "http://glance.test/v2/images/img/members/mem", { status: 404, headers: { "x-openstack-request-id": "req-2" }, body: "", attempts: 1 }, undefined, "ERR_NOT_SHARED");
+  const cause = statusError(
+    "PUT",
+    "http://glance.test/v2/images/img/members/mem",
+    { status: 404, headers: { "x-openstack-request-id": "req-2" }, body: "", attempts: 1 },
+    undefined,
+    "ERR_NOT_SHARED",
+  );
   const notShared = notSharedError("MemberAcceptance", "img", "mem", 0, cause);
-  const already = alreadySharedError("ImageMember", "img", "mem", "accepted", "2026-01-01T00:00:00Z",
-    statusError("POST", "http://glance.test/v2/images/img/members", { status: 409, headers: {}, body: "", attempts: 1 }, undefined, "ERR_ALREADY_SHARED"));
+  const already = alreadySharedError(
+    "ImageMember",
+    "img",
+    "mem",
+    "accepted",
+    "2026-01-01T00:00:00Z",
+    statusError(
+      "POST",
+      "http://glance.test/v2/images/img/members",
+      { status: 409, headers: {}, body: "", attempts: 1 },
+      undefined,
+      "ERR_ALREADY_SHARED",
+    ),
+  );
 
   it("the provider's not-shared error: ERR_NOT_SHARED with the 404 and the request it concerns", () => {
-    expect(notShared).toMatchObject({ code: "ERR_NOT_SHARED", status: 404, method: "PUT", path: "http://glance.test/v2/images/img/members/mem", requestId: "req-2" });
+    expect(notShared).toMatchObject({
+      code: "ERR_NOT_SHARED",
+      status: 404,
+      method: "PUT",
+      path: "http://glance.test/v2/images/img/members/mem",
+      requestId: "req-2",
+    });
     expect(isHttpError(notShared, 404)).toBe(true);
     expect(isHttpError(notShared)).toBe(true);
     expect(isHttpError(notShared, 409)).toBe(false);

@@ -43,20 +43,28 @@ describe("member operations", () => {
 
 describe("the image endpoint", () => {
   test("comes from the catalog for the region and interface asked for", async ({ fake, open }) => {
-    fake.regions = [{ id: "RegionOne", interfaces: ["public", "internal"] }, { id: "RegionTwo", interfaces: ["public", "internal"] }];
+    fake.regions = [
+      { id: "RegionOne", interfaces: ["public", "internal"] },
+      { id: "RegionTwo", interfaces: ["public", "internal"] },
+    ];
     const glance = await open({ region: "RegionTwo", interface: "internal" });
     expect(glance.endpoint).toBe(fake.imageUrl("RegionTwo", "internal"));
   });
 
   test("must be pinned by a region when several regions offer it", async ({ fake, open }) => {
-    fake.regions = [{ id: "RegionOne", interfaces: ["public"] }, { id: "RegionTwo", interfaces: ["public"] }];
+    fake.regions = [
+      { id: "RegionOne", interfaces: ["public"] },
+      { id: "RegionTwo", interfaces: ["public"] },
+    ];
     await expect(open()).rejects.toThrow(/image service is offered in several regions \(RegionOne, RegionTwo\).*set region/);
   });
 
   test("an unknown region names the ones on offer", async ({ open }) => {
     await expect(open({ region: "Nowhere" })).rejects.toMatchObject({
       code: "ERR_CONFIG",
-      message: expect.stringMatching(/no public image endpoint in region "Nowhere" .*\(it offers: RegionOne\/public, RegionOne\/internal, RegionOne\/admin\)/),
+      message: expect.stringMatching(
+        /no public image endpoint in region "Nowhere" .*\(it offers: RegionOne\/public, RegionOne\/internal, RegionOne\/admin\)/,
+      ),
     });
   });
 
@@ -90,16 +98,25 @@ describe("validation before any request", () => {
 });
 
 describe("errors", () => {
-  test("a duplicate member on the first attempt is ERR_ALREADY_SHARED with its 409, the request id and Glance's cleaned message", async ({ open }) => {
+  test("a duplicate member on the first attempt is ERR_ALREADY_SHARED with its 409, the request id and Glance's cleaned message", async ({
+    open,
+  }) => {
     const glance = await open();
     await glance.createMember(IMAGE, CONSUMER);
     const error = await glance.createMember(IMAGE, CONSUMER).catch((e: unknown) => e);
     expect(isHttpError(error, 409)).toBe(true);
     expect(error).toMatchObject({
-      code: "ERR_ALREADY_SHARED", status: 409, method: "POST", requestId: expect.stringMatching(/^req-/),
+      code: "ERR_ALREADY_SHARED",
+      status: 409,
+      method: "POST",
+      requestId: expect.stringMatching(/^req-/),
       hint: `project ${CONSUMER} is already a member of image ${IMAGE}`,
     });
-    expect((error as Error).message).toMatch(new RegExp(`^POST http://127.0.0.1:\\d+/image/RegionOne/public/v2/images/${IMAGE}/members failed with 409: Member ${CONSUMER} is duplicated for image ${IMAGE} — project`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^POST http://127.0.0.1:\\d+/image/RegionOne/public/v2/images/${IMAGE}/members failed with 409: Member ${CONSUMER} is duplicated for image ${IMAGE} — project`,
+      ),
+    );
     expect((error as Error).message).not.toContain("<br");
   });
 
@@ -107,7 +124,8 @@ describe("errors", () => {
     fake.addImage("private-image", "private");
     const glance = await open();
     await expect(glance.createMember("private-image", CONSUMER)).rejects.toMatchObject({
-      code: "ERR_FORBIDDEN", status: 403,
+      code: "ERR_FORBIDDEN",
+      status: 403,
       hint: expect.stringMatching(/has visibility "private": only images with visibility "shared" have members/),
     });
   });
@@ -116,7 +134,9 @@ describe("errors", () => {
     fake.addImage("foreign-image", "shared", "another-project");
     const glance = await open();
     await expect(glance.createMember("foreign-image", CONSUMER)).rejects.toMatchObject({
-      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringMatching(/owned by project another-project, not by this credential's project/),
+      code: "ERR_FORBIDDEN",
+      status: 403,
+      hint: expect.stringMatching(/owned by project another-project, not by this credential's project/),
     });
   });
 
@@ -124,15 +144,22 @@ describe("errors", () => {
     fake.on("PUT", /members\//, () => ({ status: 403, body: { message: "You are not authorized to complete modify_member action." } }));
     const glance = await open();
     await expect(glance.updateMemberStatus(IMAGE, CONSUMER, "accepted")).rejects.toMatchObject({
-      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringMatching(/only the member project itself .* may set its status/),
+      code: "ERR_FORBIDDEN",
+      status: 403,
+      hint: expect.stringMatching(/only the member project itself .* may set its status/),
     });
   });
 
-  test("accepting a share that does not exist yet is ERR_NOT_SHARED, still a 404, saying the owner must add the member", async ({ open }) => {
+  test("accepting a share that does not exist yet is ERR_NOT_SHARED, still a 404, saying the owner must add the member", async ({
+    open,
+  }) => {
     const glance = await open();
     const error = await glance.updateMemberStatus(IMAGE, CONSUMER, "accepted").catch((e: unknown) => e);
     expect(error).toMatchObject({
-      code: "ERR_NOT_SHARED", status: 404, method: "PUT", requestId: expect.stringMatching(/^req-/),
+      code: "ERR_NOT_SHARED",
+      status: 404,
+      method: "PUT",
+      requestId: expect.stringMatching(/^req-/),
       hint: expect.stringMatching(/is not shared with project .* \(yet\): the image owner must add it/),
     });
     // what callers that branch on the status wrote before the code existed still matches
@@ -145,7 +172,11 @@ describe("errors", () => {
     const missing = "99999999-2222-3333-4444-555555555555";
     for (const call of [() => glance.getImage(missing), () => glance.listMembers(missing), () => glance.createMember(missing, CONSUMER)]) {
       const error = await call().catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "ERR_IMAGE_NOT_FOUND", status: 404, hint: `image ${missing} does not exist or is not visible to project ${glance.projectId}` });
+      expect(error).toMatchObject({
+        code: "ERR_IMAGE_NOT_FOUND",
+        status: 404,
+        hint: `image ${missing} does not exist or is not visible to project ${glance.projectId}`,
+      });
       expect(isHttpError(error, 404)).toBe(true);
     }
   });
@@ -153,7 +184,11 @@ describe("errors", () => {
   test("the member quota names the quota", async ({ fake, open }) => {
     fake.on("POST", members, () => ({ status: 413, body: { message: "Image member limit exceeded for image" } }));
     const glance = await open();
-    await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({ code: "ERR_MEMBER_QUOTA", status: 413, hint: expect.stringMatching(/member quota \(image_member_quota/) });
+    await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({
+      code: "ERR_MEMBER_QUOTA",
+      status: 413,
+      hint: expect.stringMatching(/member quota \(image_member_quota/),
+    });
   });
 
   test("an HTML error body becomes one line of text", async ({ fake, open }) => {
@@ -164,7 +199,14 @@ describe("errors", () => {
 
   test("an answer that is not JSON is said one way, whoever sent it: Keystone, a member call, the image list", async ({ fake, open }) => {
     const notJson = (method: string, status: number) =>
-      expect.objectContaining({ code: "ERR_HTTP", method, status, message: expect.stringMatching(new RegExp(`^${method} http://127\\.0\\.0\\.1:\\d+/\\S+ answered ${status} with a body that is not JSON`)) });
+      expect.objectContaining({
+        code: "ERR_HTTP",
+        method,
+        status,
+        message: expect.stringMatching(
+          new RegExp(`^${method} http://127\\.0\\.0\\.1:\\d+/\\S+ answered ${status} with a body that is not JSON`),
+        ),
+      });
     const glance = await open();
     fake.on("GET", /members\//, () => ({ status: 200, body: "<html>member</html>" }), 1);
     await expect(glance.getMember(IMAGE, CONSUMER)).rejects.toEqual(notJson("GET", 200));
@@ -185,10 +227,15 @@ describe("errors", () => {
   });
 
   test("a wrong password is an auth error naming the source, without the password", async ({ fake, open }) => {
-    fake.on("POST", /auth\/tokens$/, () => ({ status: 401, body: { error: { code: 401, message: "The request you have made requires authentication.", title: "Unauthorized" } } }));
+    fake.on("POST", /auth\/tokens$/, () => ({
+      status: 401,
+      body: { error: { code: 401, message: "The request you have made requires authentication.", title: "Unauthorized" } },
+    }));
     const error = await open().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ERR_AUTH", status: 401, hint: "check the user, password, project and their domains" });
-    expect((error as Error).message).toContain("refused the password credentials from the cloud options: 401 The request you have made requires authentication");
+    expect((error as Error).message).toContain(
+      "refused the password credentials from the cloud options: 401 The request you have made requires authentication",
+    );
     expect(JSON.stringify(error) + String(error) + (error as Error).stack).not.toContain(PASSWORD);
   });
 
@@ -196,6 +243,9 @@ describe("errors", () => {
     const url = fake.authUrl;
     await fake.close();
     const error = await open({ authUrl: url }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "ERR_NETWORK", message: expect.stringContaining(`POST ${url}/auth/tokens failed: ECONNREFUSED after 4 attempts`) });
+    expect(error).toMatchObject({
+      code: "ERR_NETWORK",
+      message: expect.stringContaining(`POST ${url}/auth/tokens failed: ECONNREFUSED after 4 attempts`),
+    });
   });
 });

@@ -10,7 +10,10 @@ describe("Keystone v3 authentication", () => {
     forgetTokens();
     await open();
     expect(body(fake).auth).toEqual({
-      identity: { methods: ["password"], password: { user: { name: "producer-user", domain: { name: "Default" }, password: expect.any(String) } } },
+      identity: {
+        methods: ["password"],
+        password: { user: { name: "producer-user", domain: { name: "Default" }, password: expect.any(String) } },
+      },
       scope: { project: { name: "producer", domain: { name: "Default" } } },
     });
   });
@@ -27,20 +30,37 @@ describe("Keystone v3 authentication", () => {
   test("an application credential by id carries no explicit scope", async ({ fake }) => {
     forgetTokens();
     await openImageService({ authUrl: fake.authUrl, applicationCredentialId: "acid", applicationCredentialSecret: "acs" }, { env: {} });
-    expect(body(fake).auth).toEqual({ identity: { methods: ["application_credential"], application_credential: { id: "acid", secret: "acs" } } });
+    expect(body(fake).auth).toEqual({
+      identity: { methods: ["application_credential"], application_credential: { id: "acid", secret: "acs" } },
+    });
   });
 
   test("an application credential by name names its user", async ({ fake }) => {
     forgetTokens();
-    await openImageService({ authUrl: fake.authUrl, applicationCredentialName: "ci", applicationCredentialSecret: "acs", username: "u", userDomainId: "default" }, { env: {} });
+    await openImageService(
+      {
+        authUrl: fake.authUrl,
+        applicationCredentialName: "ci",
+        applicationCredentialSecret: "acs",
+        username: "u",
+        userDomainId: "default",
+      },
+      { env: {} },
+    );
     expect(body(fake).auth).toEqual({
-      identity: { methods: ["application_credential"], application_credential: { name: "ci", secret: "acs", user: { name: "u", domain: { id: "default" } } } },
+      identity: {
+        methods: ["application_credential"],
+        application_credential: { name: "ci", secret: "acs", user: { name: "u", domain: { id: "default" } } },
+      },
     });
   });
 
   test("a token is exchanged for one scoped to the project", async ({ fake }) => {
     forgetTokens();
-    await openImageService({ authUrl: fake.authUrl, token: "user-token", projectName: "producer", projectDomainId: "default" }, { env: {} });
+    await openImageService(
+      { authUrl: fake.authUrl, token: "user-token", projectName: "producer", projectDomainId: "default" },
+      { env: {} },
+    );
     expect(body(fake).auth).toEqual({
       identity: { methods: ["token"], token: { id: "user-token" } },
       scope: { project: { name: "producer", domain: { id: "default" } } },
@@ -55,9 +75,19 @@ describe("Keystone v3 authentication", () => {
 
   test("a credential from OS_* variables works end to end", async ({ fake }) => {
     forgetTokens();
-    const glance = await openImageService({}, {
-      env: { OS_AUTH_URL: fake.authUrl, OS_USERNAME: "u", OS_USER_DOMAIN_ID: "default", OS_PASSWORD: "p", OS_PROJECT_ID: "pid", OS_INTERFACE: "internal" },
-    });
+    const glance = await openImageService(
+      {},
+      {
+        env: {
+          OS_AUTH_URL: fake.authUrl,
+          OS_USERNAME: "u",
+          OS_USER_DOMAIN_ID: "default",
+          OS_PASSWORD: "p",
+          OS_PROJECT_ID: "pid",
+          OS_INTERFACE: "internal",
+        },
+      },
+    );
     expect(glance.endpoint).toBe(fake.imageUrl("RegionOne", "internal"));
   });
 });

@@ -16,7 +16,8 @@ describe("the retry policy", () => {
 
   it("rides out a ten-second restart before giving up", () => {
     let least = 0;
-    for (let a = 1; retryDelay(defaultRetryPolicy, a, undefined, () => 0) !== undefined; a++) least += retryDelay(defaultRetryPolicy, a, undefined, () => 0)!;
+    for (let a = 1; retryDelay(defaultRetryPolicy, a, undefined, () => 0) !== undefined; a++)
+      least += retryDelay(defaultRetryPolicy, a, undefined, () => 0)!;
     expect(least).toBeGreaterThan(10_000);
   });
 
@@ -47,11 +48,22 @@ describe("retries", () => {
     const glance = await open();
     // act like Glance, then drop the connection before the answer leaves
     const act = fake.on.bind(fake);
-    act("POST", members, (req) => {
-      const memberId = (JSON.parse(req.body) as { member: string }).member;
-      fake.members.get(IMAGE)!.push({ image_id: IMAGE, member_id: memberId, status: "pending", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" });
-      return "reset";
-    }, 1);
+    act(
+      "POST",
+      members,
+      (req) => {
+        const memberId = (JSON.parse(req.body) as { member: string }).member;
+        fake.members.get(IMAGE)!.push({
+          image_id: IMAGE,
+          member_id: memberId,
+          status: "pending",
+          created_at: "2026-01-01T00:00:00Z",
+          updated_at: "2026-01-01T00:00:00Z",
+        });
+        return "reset";
+      },
+      1,
+    );
     const m = await glance.createMember(IMAGE, CONSUMER);
     expect(m).toMatchObject({ memberId: CONSUMER, status: "pending", createdAt: "2026-01-01T00:00:00Z" });
     expect(fake.count("POST", members)).toBe(2); // the second met 409
@@ -70,7 +82,10 @@ describe("retries", () => {
     fake.members.get(IMAGE)!.push({ image_id: IMAGE, member_id: CONSUMER, status: "pending", created_at: "t", updated_at: "t" });
     for (const status of [429, 503]) {
       fake.on("POST", members, () => ({ status, headers: { "retry-after": "0" } }), 1);
-      await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({ status: 409, message: expect.stringContaining("after 2 attempts") });
+      await expect(glance.createMember(IMAGE, CONSUMER)).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringContaining("after 2 attempts"),
+      });
     }
   });
 
@@ -94,10 +109,15 @@ describe("retries", () => {
   test("a DELETE retried after its answer was lost meets 404 and succeeds", async ({ fake, open }) => {
     const glance = await open();
     await glance.createMember(IMAGE, CONSUMER);
-    fake.on("DELETE", /members\//, () => {
-      fake.members.set(IMAGE, []);
-      return "reset";
-    }, 1);
+    fake.on(
+      "DELETE",
+      /members\//,
+      () => {
+        fake.members.set(IMAGE, []);
+        return "reset";
+      },
+      1,
+    );
     await expect(glance.deleteMember(IMAGE, CONSUMER)).resolves.toBeUndefined();
     expect(fake.count("DELETE", /members\//)).toBe(2);
   });
@@ -105,7 +125,11 @@ describe("retries", () => {
   test("a lasting outage ends in an error that says how many attempts were made", async ({ fake, open }) => {
     const glance = await open();
     fake.on("GET", members, () => ({ status: 503, body: { message: "down for maintenance" } }));
-    await expect(glance.listMembers(IMAGE)).rejects.toMatchObject({ code: "ERR_HTTP", status: 503, message: expect.stringMatching(/failed with 503 after 4 attempts: down for maintenance$/) });
+    await expect(glance.listMembers(IMAGE)).rejects.toMatchObject({
+      code: "ERR_HTTP",
+      status: 503,
+      message: expect.stringMatching(/failed with 503 after 4 attempts: down for maintenance$/),
+    });
     expect(fake.count("GET", members)).toBe(4);
   });
 

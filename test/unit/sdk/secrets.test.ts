@@ -4,7 +4,8 @@ import { forgetTokens } from "../../../sdk/image-service";
 import { CONSUMER, IMAGE, PASSWORD, test } from "../support/fake-fixture";
 
 /** Everything a user could see of an error: message, stack, properties, cause, inspection. */
-const visible = (e: unknown) => [String(e), (e as Error)?.stack ?? "", JSON.stringify(e), inspect(e, { depth: 5, showHidden: true })].join("\n");
+const visible = (e: unknown) =>
+  [String(e), (e as Error)?.stack ?? "", JSON.stringify(e), inspect(e, { depth: 5, showHidden: true })].join("\n");
 
 describe("secrets", () => {
   test("no error text contains the password or a token", async ({ fake, open }) => {
@@ -18,16 +19,32 @@ describe("secrets", () => {
       () => glance.updateMemberStatus(IMAGE, CONSUMER, "accepted"),
       () => glance.updateMemberStatus(IMAGE, CONSUMER, "Accepted" as never),
       () => glance.createMember(IMAGE, "x/y"),
-      () => open({ password: undefined, authUrl: fake.authUrl, applicationCredentialId: "id", applicationCredentialSecret: PASSWORD, region: "Nowhere" }),
+      () =>
+        open({
+          password: undefined,
+          authUrl: fake.authUrl,
+          applicationCredentialId: "id",
+          applicationCredentialSecret: PASSWORD,
+          region: "Nowhere",
+        }),
       () => open({ cacertFile: "/nonexistent/ca.pem" }),
       () => open({ timeoutSeconds: -2 }),
     ];
-    for (const attempt of attempts) errors.push(await attempt().then(() => "no error", (e: unknown) => e));
+    for (const attempt of attempts)
+      errors.push(
+        await attempt().then(
+          () => "no error",
+          (e: unknown) => e,
+        ),
+      );
     // Glance refusing every token, Keystone refusing the password, then Keystone unreachable
     fake.on("GET", /members$/, () => ({ status: 401, body: { message: "no" } }));
     errors.push(await glance.listMembers(IMAGE).catch((e: unknown) => e));
     forgetTokens();
-    fake.on("POST", /auth\/tokens$/, () => ({ status: 401, body: { error: { message: "The request you have made requires authentication." } } }));
+    fake.on("POST", /auth\/tokens$/, () => ({
+      status: 401,
+      body: { error: { message: "The request you have made requires authentication." } },
+    }));
     errors.push(await open().catch((e: unknown) => e));
     const url = fake.authUrl;
     await fake.close();

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stackConfigKeys } from "../../../provider/stack-config";
-import { settingFields, settingSources, type Field, type SettingSource } from "../../../sdk/setting-sources";
+import { type Field, type SettingSource, settingFields, settingSources } from "../../../sdk/setting-sources";
 import { resolveCloud } from "../../../sdk/settings";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-test-"));
@@ -15,7 +15,9 @@ function write(name: string, text: string): string {
   return file;
 }
 
-const clouds = write("clouds.yaml", `
+const clouds = write(
+  "clouds.yaml",
+  `
 clouds:
   producer:
     auth:
@@ -50,19 +52,29 @@ clouds:
       application_credential_id: ac-id
       application_credential_secret: ac-secret
     verify: "no"
-`);
-write("secure.yaml", `
+`,
+);
+write(
+  "secure.yaml",
+  `
 clouds:
   producer:
     auth:
       password: from-secure-yaml
-`);
+`,
+);
 const env = { OS_CLIENT_CONFIG_FILE: clouds, OS_CLIENT_SECURE_FILE: path.join(dir, "secure.yaml") };
 
 describe("the auth source", () => {
   it("is the clouds.yaml entry the cloud option names, with secure.yaml merged over it", () => {
     const c = resolveCloud({ cloud: "producer" }, {}, env);
-    expect(c.auth).toMatchObject({ method: "password", username: "producer-user", password: "from-secure-yaml", projectName: "producer", userDomainName: "Default" });
+    expect(c.auth).toMatchObject({
+      method: "password",
+      username: "producer-user",
+      password: "from-secure-yaml",
+      projectName: "producer",
+      userDomainName: "Default",
+    });
     expect(c.source).toContain('clouds.yaml entry "producer"');
     expect(c).toMatchObject({ region: "RegionOne", interface: "internal", imageEndpoint: "http://glance.example:9292" });
   });
@@ -73,16 +85,27 @@ describe("the auth source", () => {
   });
 
   it("prefers the cloud option over stack config, OS_CLOUD and OS_* variables", () => {
-    const c = resolveCloud({ cloud: "producer" }, { "openstack:authUrl": "http://stack:5000", "openstack:userName": "x" },
-      { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" });
+    const c = resolveCloud(
+      { cloud: "producer" },
+      { "openstack:authUrl": "http://stack:5000", "openstack:userName": "x" },
+      { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" },
+    );
     expect(c.auth.authUrl).toBe("http://keystone.example:5000/v3");
   });
 
   it("uses stack config with @pulumi/openstack key names when no cloud option is given", () => {
-    const c = resolveCloud({}, {
-      "openstack:authUrl": "http://stack:5000/v3", "openstack:userName": "u", "openstack:password": "p",
-      "openstack:tenantName": "t", "openstack:userDomainName": "Default", "openstack:projectDomainName": "Default",
-    }, { ...env, OS_CLOUD: "appcred" });
+    const c = resolveCloud(
+      {},
+      {
+        "openstack:authUrl": "http://stack:5000/v3",
+        "openstack:userName": "u",
+        "openstack:password": "p",
+        "openstack:tenantName": "t",
+        "openstack:userDomainName": "Default",
+        "openstack:projectDomainName": "Default",
+      },
+      { ...env, OS_CLOUD: "appcred" },
+    );
     expect(c.auth).toMatchObject({ method: "password", authUrl: "http://stack:5000/v3", username: "u", projectName: "t" });
     expect(c.source).toBe("the stack config (openstack:*)");
   });
@@ -93,33 +116,64 @@ describe("the auth source", () => {
   });
 
   it("falls back to the entry OS_CLOUD names, then to OS_* variables", () => {
-    expect(resolveCloud({}, {}, { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" }).auth)
-      .toMatchObject({ method: "application_credential", applicationCredentialId: "ac-id" });
-    const c = resolveCloud({}, {}, {
-      OS_AUTH_URL: "http://env:5000/v3", OS_USER_ID: "uid", OS_PASSWORD: "pw", OS_PROJECT_ID: "pid", OS_REGION_NAME: "R2",
+    expect(resolveCloud({}, {}, { ...env, OS_CLOUD: "appcred", OS_AUTH_URL: "http://env:5000" }).auth).toMatchObject({
+      method: "application_credential",
+      applicationCredentialId: "ac-id",
     });
+    const c = resolveCloud(
+      {},
+      {},
+      {
+        OS_AUTH_URL: "http://env:5000/v3",
+        OS_USER_ID: "uid",
+        OS_PASSWORD: "pw",
+        OS_PROJECT_ID: "pid",
+        OS_REGION_NAME: "R2",
+      },
+    );
     expect(c.auth).toMatchObject({ method: "password", userId: "uid", projectId: "pid" });
     expect(c.region).toBe("R2");
   });
 
   it("understands an application credential by name with its user", () => {
-    const c = resolveCloud({ authUrl: "http://k:5000", applicationCredentialName: "ci", applicationCredentialSecret: "s", username: "u", userDomainId: "default" }, {}, {});
-    expect(c.auth).toMatchObject({ method: "application_credential", applicationCredentialName: "ci", username: "u", userDomainId: "default" });
+    const c = resolveCloud(
+      {
+        authUrl: "http://k:5000",
+        applicationCredentialName: "ci",
+        applicationCredentialSecret: "s",
+        username: "u",
+        userDomainId: "default",
+      },
+      {},
+      {},
+    );
+    expect(c.auth).toMatchObject({
+      method: "application_credential",
+      applicationCredentialName: "ci",
+      username: "u",
+      userDomainId: "default",
+    });
   });
 
   it("understands a token with a project", () => {
-    expect(resolveCloud({ authUrl: "http://k:5000", token: "t", projectId: "p" }, {}, {}).auth).toMatchObject({ method: "token", token: "t" });
+    expect(resolveCloud({ authUrl: "http://k:5000", token: "t", projectId: "p" }, {}, {}).auth).toMatchObject({
+      method: "token",
+      token: "t",
+    });
   });
 });
 
 describe("missing pieces", () => {
   it("are named in the source's own vocabulary", () => {
     expect(() => resolveCloud({ cloud: "incomplete" }, {}, env)).toThrow(
-      /clouds.yaml entry "incomplete" .*: password authentication needs auth.user_domain_id or auth.user_domain_name, auth.password, auth.project_id or auth.project_name/);
-    expect(() => resolveCloud({}, { "openstack:authUrl": "http://k", "openstack:userName": "u", "openstack:userDomainName": "D" }, {}))
-      .toThrow(/stack config .*needs openstack:password, openstack:tenantId or openstack:tenantName.*--secret/);
-    expect(() => resolveCloud({}, {}, { OS_AUTH_URL: "http://k", OS_APPLICATION_CREDENTIAL_ID: "x" }))
-      .toThrow(/OS_\* environment variables: application credential authentication needs OS_APPLICATION_CREDENTIAL_SECRET/);
+      /clouds.yaml entry "incomplete" .*: password authentication needs auth.user_domain_id or auth.user_domain_name, auth.password, auth.project_id or auth.project_name/,
+    );
+    expect(() =>
+      resolveCloud({}, { "openstack:authUrl": "http://k", "openstack:userName": "u", "openstack:userDomainName": "D" }, {}),
+    ).toThrow(/stack config .*needs openstack:password, openstack:tenantId or openstack:tenantName.*--secret/);
+    expect(() => resolveCloud({}, {}, { OS_AUTH_URL: "http://k", OS_APPLICATION_CREDENTIAL_ID: "x" })).toThrow(
+      /OS_\* environment variables: application credential authentication needs OS_APPLICATION_CREDENTIAL_SECRET/,
+    );
   });
 
   it("with no source at all, says where credentials can come from", () => {
@@ -127,12 +181,15 @@ describe("missing pieces", () => {
   });
 
   it("an unknown cloud lists the entries there are", () => {
-    expect(() => resolveCloud({ cloud: "nope" }, {}, env)).toThrow(/has no cloud named "nope" \(it has: producer, appcred, incomplete, private-ca, verify-text\)/);
+    expect(() => resolveCloud({ cloud: "nope" }, {}, env)).toThrow(
+      /has no cloud named "nope" \(it has: producer, appcred, incomplete, private-ca, verify-text\)/,
+    );
   });
 
   it("a missing clouds.yaml named by OS_CLIENT_CONFIG_FILE is an error, not a reason to look elsewhere", () => {
-    expect(() => resolveCloud({ cloud: "producer" }, {}, { OS_CLIENT_CONFIG_FILE: path.join(dir, "missing.yaml") }))
-      .toThrow(/OS_CLIENT_CONFIG_FILE names .*missing.yaml, which does not exist/);
+    expect(() => resolveCloud({ cloud: "producer" }, {}, { OS_CLIENT_CONFIG_FILE: path.join(dir, "missing.yaml") })).toThrow(
+      /OS_CLIENT_CONFIG_FILE names .*missing.yaml, which does not exist/,
+    );
   });
 
   it("a broken clouds.yaml is reported by position without quoting its lines", () => {
@@ -148,8 +205,9 @@ describe("missing pieces", () => {
   });
 
   it("an unreadable CA file is named", () => {
-    expect(() => resolveCloud({ cloud: "producer", cacertFile: path.join(dir, "no-ca.pem") }, {}, env))
-      .toThrow(/cannot read the CA file .*no-ca.pem: ENOENT/);
+    expect(() => resolveCloud({ cloud: "producer", cacertFile: path.join(dir, "no-ca.pem") }, {}, env)).toThrow(
+      /cannot read the CA file .*no-ca.pem: ENOENT/,
+    );
   });
 });
 
@@ -157,13 +215,17 @@ describe("settings, per key", () => {
   it("take the option first, then stack config, then the entry, then OS_REGION_NAME/OS_INTERFACE/OS_CACERT", () => {
     const ca = write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
     const withEnv = { ...env, OS_REGION_NAME: "EnvRegion", OS_INTERFACE: "admin", OS_CACERT: ca };
-    expect(resolveCloud({ cloud: "producer", region: "OptRegion" }, { "openstack:region": "StackRegion" }, withEnv).region).toBe("OptRegion");
+    expect(resolveCloud({ cloud: "producer", region: "OptRegion" }, { "openstack:region": "StackRegion" }, withEnv).region).toBe(
+      "OptRegion",
+    );
     expect(resolveCloud({ cloud: "producer" }, { "openstack:region": "StackRegion" }, withEnv).region).toBe("StackRegion");
     expect(resolveCloud({ cloud: "producer" }, {}, withEnv).region).toBe("RegionOne");
     const fromEnv = resolveCloud({ cloud: "appcred" }, {}, withEnv);
     expect(fromEnv).toMatchObject({ region: "EnvRegion", interface: "admin", cacertFile: ca });
     expect(resolveCloud({ cloud: "producer" }, { "openstack:endpointType": "publicURL" }, env).interface).toBe("public");
-    expect(resolveCloud({ cloud: "producer" }, { "openstack:endpointOverrides": '{"image":"https://g:9292/"}' }, env).imageEndpoint).toBe("https://g:9292");
+    expect(resolveCloud({ cloud: "producer" }, { "openstack:endpointOverrides": '{"image":"https://g:9292/"}' }, env).imageEndpoint).toBe(
+      "https://g:9292",
+    );
   });
 
   it("verify: false in clouds.yaml means insecure; openstack:insecure and the option override it", () => {
@@ -190,7 +252,9 @@ describe("settings, per key", () => {
   });
 
   it("refuse an interface or a timeout that makes no sense", () => {
-    expect(() => resolveCloud({ cloud: "appcred" }, { "openstack:endpointType": "private" }, env)).toThrow(/interface "private" must be public, internal or admin/);
+    expect(() => resolveCloud({ cloud: "appcred" }, { "openstack:endpointType": "private" }, env)).toThrow(
+      /interface "private" must be public, internal or admin/,
+    );
     expect(() => resolveCloud({ cloud: "appcred", timeoutSeconds: -1 }, {}, env)).toThrow(/timeoutSeconds must be a positive number/);
   });
 });
@@ -199,8 +263,22 @@ describe("every place the settings table names is read", () => {
   // A token credential (declared so) scoped by project id needs only authUrl, token and projectId, so each other
   // credential field can be set alone in one place and found in the resolved auth.
   const base = { authUrl: "http://k.example/v3", token: "t0", projectId: "p0", authType: "token" };
-  const reachesAuth = (["userId", "username", "userDomainName", "userDomainId", "projectName", "projectDomainName", "projectDomainId",
-    "applicationCredentialId", "applicationCredentialName", "applicationCredentialSecret", "password", "token", "projectId", "authUrl"] as const);
+  const reachesAuth = [
+    "userId",
+    "username",
+    "userDomainName",
+    "userDomainId",
+    "projectName",
+    "projectDomainName",
+    "projectDomainId",
+    "applicationCredentialId",
+    "applicationCredentialName",
+    "applicationCredentialSecret",
+    "password",
+    "token",
+    "projectId",
+    "authUrl",
+  ] as const;
   const yamlEntry = (fields: Record<string, string>) => {
     const auth: Record<string, string> = {};
     const top: Record<string, string> = {};
@@ -228,7 +306,12 @@ describe("every place the settings table names is read", () => {
     };
     const kind = set.stack ? "stack" : set.yaml ? "yaml" : "env";
     const withBase = (given: Record<string, string>) => ({
-      ...Object.fromEntries(Object.entries(base).filter(([f]) => f !== field).map(([f, v]) => [key(f as Field, kind), v])), ...given,
+      ...Object.fromEntries(
+        Object.entries(base)
+          .filter(([f]) => f !== field)
+          .map(([f, v]) => [key(f as Field, kind), v]),
+      ),
+      ...given,
     });
     if (set.stack) return resolveCloud({}, withBase(set.stack), {});
     if (set.yaml) return resolveCloud({}, {}, { OS_CLIENT_CONFIG_FILE: yamlEntry(withBase(set.yaml)), OS_CLOUD: "c" });
@@ -257,33 +340,74 @@ describe("every place the settings table names is read", () => {
         const kind = given.stack ? "stack" : given.yaml ? "yaml" : "env";
         const values = { ...(given.stack ?? given.yaml ?? given.env)!, [projectName[kind]]: "named" };
         const resolved = resolveIn("projectId", { [kind]: values });
-        expect(resolved.auth).toMatchObject({ projectName: "named", [field === "defaultDomainId" ? "projectDomainId" : "projectDomainName"]: `${field}-value` });
+        expect(resolved.auth).toMatchObject({
+          projectName: "named",
+          [field === "defaultDomainId" ? "projectDomainId" : "projectDomainName"]: `${field}-value`,
+        });
       });
     }
   }
   for (const field of settingFields) {
     for (const { place, set } of placesOf(field)) {
-      const value = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: tableCa,
-        insecure: "true", timeoutSeconds: "7" }[field];
+      const value = {
+        region: "R9",
+        interface: "admin",
+        imageEndpoint: "http://g.example:9292",
+        cacertFile: tableCa,
+        insecure: "true",
+        timeoutSeconds: "7",
+      }[field];
       // two places spell a setting their own way: endpointOverrides is a JSON object, verify is insecure's negation
-      const spelled = field === "imageEndpoint" && place.startsWith("stack") ? JSON.stringify({ image: value })
-        : place === "clouds.yaml verify" ? "false" : value;
+      const spelled =
+        field === "imageEndpoint" && place.startsWith("stack")
+          ? JSON.stringify({ image: value })
+          : place === "clouds.yaml verify"
+            ? "false"
+            : value;
       const given = set(spelled);
       it(`${field} from ${place}`, () => {
         const resolved = resolveIn("region", given) as unknown as Record<string, unknown>;
-        const expected = { region: "R9", interface: "admin", imageEndpoint: "http://g.example:9292", cacertFile: value, insecure: true,
-          timeoutSeconds: 7000 }[field];
+        const expected = {
+          region: "R9",
+          interface: "admin",
+          imageEndpoint: "http://g.example:9292",
+          cacertFile: value,
+          insecure: true,
+          timeoutSeconds: 7000,
+        }[field];
         expect(resolved[field === "timeoutSeconds" ? "timeoutMs" : field]).toBe(expected);
       });
     }
   }
   it("the provider's configure() reads @pulumi/openstack's key names", () => {
-    expect([...stackConfigKeys].sort()).toEqual([
-      "cloud", "authUrl", "userName", "userId", "password", "tenantName", "tenantId", "userDomainName", "userDomainId",
-      "projectDomainName", "projectDomainId", "applicationCredentialId", "applicationCredentialName",
-      "applicationCredentialSecret", "token", "defaultDomain", "authType", "region", "endpointType", "endpointOverrides",
-      "cacertFile", "insecure",
-    ].map((k) => `openstack:${k}`).sort());
+    expect([...stackConfigKeys].sort()).toEqual(
+      [
+        "cloud",
+        "authUrl",
+        "userName",
+        "userId",
+        "password",
+        "tenantName",
+        "tenantId",
+        "userDomainName",
+        "userDomainId",
+        "projectDomainName",
+        "projectDomainId",
+        "applicationCredentialId",
+        "applicationCredentialName",
+        "applicationCredentialSecret",
+        "token",
+        "defaultDomain",
+        "authType",
+        "region",
+        "endpointType",
+        "endpointOverrides",
+        "cacertFile",
+        "insecure",
+      ]
+        .map((k) => `openstack:${k}`)
+        .sort(),
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect } from "vitest";
 import type { MemberStatus, SharedImage } from "../../../sdk";
 import { PAGE_LIMIT } from "../../../sdk/shared-images";
-import type { FakeOpenStack } from "../support/fake-openstack";
 import { test } from "../support/fake-fixture";
+import type { FakeOpenStack } from "../support/fake-openstack";
 
 /**
  * listSharedImages against the loopback fake, whose `GET /v2/images` pages as Glance 25 does: what
@@ -13,11 +13,16 @@ const OWNER_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const OWNER_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const STATUSES: MemberStatus[] = ["accepted", "pending", "rejected"];
 
-const listRequests = (fake: FakeOpenStack) => fake.requests.filter((r) => r.method === "GET" && /\/v2\/images(\?|$)/.test(r.path)).map((r) => new URL(r.path, "http://x").searchParams);
+const listRequests = (fake: FakeOpenStack) =>
+  fake.requests.filter((r) => r.method === "GET" && /\/v2\/images(\?|$)/.test(r.path)).map((r) => new URL(r.path, "http://x").searchParams);
 const pagesOf = (fake: FakeOpenStack, status: string) => listRequests(fake).filter((q) => q.get("member_status") === status).length;
 
 /** `n` images shared with the credential's project, alternating owners A and B and the three statuses. */
-function share(fake: FakeOpenStack, n: number, extra: (i: number) => { tags?: string[]; name?: string } = () => ({})): Map<string, { owner: string; status: MemberStatus }> {
+function share(
+  fake: FakeOpenStack,
+  n: number,
+  extra: (i: number) => { tags?: string[]; name?: string } = () => ({}),
+): Map<string, { owner: string; status: MemberStatus }> {
   const made = new Map<string, { owner: string; status: MemberStatus }>();
   for (let i = 0; i < n; i++) {
     const id = `shared-${String(i).padStart(3, "0")}`;
@@ -32,7 +37,10 @@ function share(fake: FakeOpenStack, n: number, extra: (i: number) => { tags?: st
 const byId = (images: SharedImage[]) => Object.fromEntries(images.map((i) => [i.imageId, { owner: i.owner, status: i.memberStatus }]));
 
 describe("listSharedImages", () => {
-  test("every page of the three lists: each shared image once, with this project's status; never the project's own images nor public ones", async ({ fake, open }) => {
+  test("every page of the three lists: each shared image once, with this project's status; never the project's own images nor public ones", async ({
+    fake,
+    open,
+  }) => {
     fake.imageListLimitMax = 7;
     const made = share(fake, 30);
     fake.addImage("own-shared", "shared"); // owned by the credential's project: Glance lists it in every list
@@ -45,7 +53,14 @@ describe("listSharedImages", () => {
     expect(byId(images)).toEqual(Object.fromEntries(made));
     expect(images).toHaveLength(30);
     const first = images.find((i) => i.imageId === "shared-000")!;
-    expect(first).toEqual({ imageId: "shared-000", name: "image-0", owner: OWNER_A, memberStatus: "accepted", tags: [], createdAt: fake.images.get("shared-000")!.created_at });
+    expect(first).toEqual({
+      imageId: "shared-000",
+      name: "image-0",
+      owner: OWNER_A,
+      memberStatus: "accepted",
+      tags: [],
+      createdAt: fake.images.get("shared-000")!.created_at,
+    });
 
     // the set from member_status=all (32 with the project's own two: 5 pages of 7), which of them are
     // pending or rejected from their own lists (12 each with the own two: 2 pages); the limit asked for
@@ -66,7 +81,12 @@ describe("listSharedImages", () => {
     const made = share(fake, 24);
     const glance = await open();
     const pending = await glance.listSharedImages({ memberStatus: "pending" });
-    expect(pending.map((i) => i.imageId).sort()).toEqual([...made].filter(([, v]) => v.status === "pending").map(([id]) => id).sort());
+    expect(pending.map((i) => i.imageId).sort()).toEqual(
+      [...made]
+        .filter(([, v]) => v.status === "pending")
+        .map(([id]) => id)
+        .sort(),
+    );
     expect(pending.every((i) => i.memberStatus === "pending")).toBe(true);
     // 8 pending images and the project's own (Glance lists it whatever the status): pages of 4, 4 and 1
     expect(listRequests(fake).map((q) => q.get("member_status"))).toEqual(["pending", "pending", "pending"]);
@@ -79,7 +99,12 @@ describe("listSharedImages", () => {
     const glance = await open();
 
     const fromA = await glance.listSharedImages({ owners: [OWNER_A] });
-    expect(Object.keys(byId(fromA)).sort()).toEqual([...made].filter(([, v]) => v.owner === OWNER_A).map(([id]) => id).sort());
+    expect(Object.keys(byId(fromA)).sort()).toEqual(
+      [...made]
+        .filter(([, v]) => v.owner === OWNER_A)
+        .map(([id]) => id)
+        .sort(),
+    );
     expect(listRequests(fake).every((q) => q.get("owner") === OWNER_A)).toBe(true);
     // 6 images of A: all = 2 pages, pending and rejected (2 each) 1 page
     expect(listRequests(fake)).toHaveLength(4);
@@ -90,7 +115,10 @@ describe("listSharedImages", () => {
     expect(listRequests(fake).some((q) => q.has("owner"))).toBe(false);
   });
 
-  test("tags are a conjunction asked of Glance, kept on every page although Glance's next link keeps only one of them", async ({ fake, open }) => {
+  test("tags are a conjunction asked of Glance, kept on every page although Glance's next link keeps only one of them", async ({
+    fake,
+    open,
+  }) => {
     fake.imageListLimitMax = 3;
     share(fake, 20, (i) => ({ tags: i % 4 === 0 ? ["gold", "linux"] : i % 4 === 1 ? ["gold"] : ["linux"] }));
     const glance = await open();
@@ -134,25 +162,35 @@ describe("listSharedImages", () => {
     fake.on("GET", /\/v2\/images$/, () => ({ status: 200, body: { images: [{ id: "x", owner: OWNER_A }], next: "/v2/images?marker=x" } }));
     const glance = await open();
     await expect(glance.listSharedImages({ memberStatus: "pending" })).rejects.toMatchObject({
-      code: "ERR_HTTP", message: expect.stringContaining("image list does not end (marker x came back after 2 pages)"),
+      code: "ERR_HTTP",
+      message: expect.stringContaining("image list does not end (marker x came back after 2 pages)"),
     });
   });
 
-  test("an admin credential, to which Glance lists every shared image whatever member_status says, is refused rather than guessed", async ({ fake, open }) => {
+  test("an admin credential, to which Glance lists every shared image whatever member_status says, is refused rather than guessed", async ({
+    fake,
+    open,
+  }) => {
     fake.addSharedImage("someone-elses", { owner: OWNER_A, status: "pending" });
     fake.members.get("someone-elses")!.length = 0; // not a member at all: as Glance answers an admin
     fake.on("GET", /\/v2\/images$/, () => ({ status: 200, body: { images: [{ id: "someone-elses", owner: OWNER_A, tags: [] }] } }));
     const glance = await open();
     await expect(glance.listSharedImages()).rejects.toMatchObject({
-      code: "ERR_HTTP", hint: expect.stringContaining("Glance ignores member_status for credentials with the admin role"),
+      code: "ERR_HTTP",
+      hint: expect.stringContaining("Glance ignores member_status for credentials with the admin role"),
     });
   });
 
   test("a refused list says which role is missing", async ({ fake, open }) => {
-    fake.on("GET", /\/v2\/images$/, () => ({ status: 403, body: { message: "You are not authorized to complete get_images action.<br /><br />" } }));
+    fake.on("GET", /\/v2\/images$/, () => ({
+      status: 403,
+      body: { message: "You are not authorized to complete get_images action.<br /><br />" },
+    }));
     const glance = await open();
     await expect(glance.listSharedImages()).rejects.toMatchObject({
-      code: "ERR_FORBIDDEN", status: 403, hint: expect.stringContaining("may not list images: it needs a role such as reader or member"),
+      code: "ERR_FORBIDDEN",
+      status: 403,
+      hint: expect.stringContaining("may not list images: it needs a role such as reader or member"),
     });
   });
 
@@ -161,10 +199,15 @@ describe("listSharedImages", () => {
     const before = fake.requests.length;
     await expect(glance.listSharedImages({ owners: ["", "a/b"], memberStatus: "ALL" as "all", tags: [""] })).rejects.toMatchObject({
       code: "ERR_VALIDATION",
-      message: 'listSharedImages: owners[0] must not be empty; owners[1] "a/b" must not contain "/"; memberStatus "ALL" is not allowed: use "all", "accepted", "pending", "rejected"; did you mean "all"?; tags[0] must be a non-empty string, not ""',
+      message:
+        'listSharedImages: owners[0] must not be empty; owners[1] "a/b" must not contain "/"; memberStatus "ALL" is not allowed: use "all", "accepted", "pending", "rejected"; did you mean "all"?; tags[0] must be a non-empty string, not ""',
     });
-    await expect(glance.listSharedImages({ owners: [] })).rejects.toThrow("owners must list at least one project id (leave it out for every owner)");
-    await expect(glance.listSharedImages({ owner: OWNER_A } as never)).rejects.toThrow("owner is not a filter of listSharedImages (it has: owners, memberStatus, tags)");
+    await expect(glance.listSharedImages({ owners: [] })).rejects.toThrow(
+      "owners must list at least one project id (leave it out for every owner)",
+    );
+    await expect(glance.listSharedImages({ owner: OWNER_A } as never)).rejects.toThrow(
+      "owner is not a filter of listSharedImages (it has: owners, memberStatus, tags)",
+    );
     expect(fake.requests.length).toBe(before);
   });
 });

@@ -1,6 +1,6 @@
-import { expect, test as base } from "vitest";
-import { openImageService, type OpenOptions } from "../../../sdk/image-service";
+import { test as base, expect } from "vitest";
 import type { RetryPolicy } from "../../../sdk/http";
+import { type OpenOptions, openImageService } from "../../../sdk/image-service";
 import type { CloudOptions, ImageService } from "../../../sdk/types";
 import { FakeOpenStack } from "./fake-openstack";
 
@@ -13,8 +13,13 @@ export const fastRetry: RetryPolicy = { attempts: 4, baseDelayMs: 5, maxDelayMs:
 
 export function passwordOptions(fake: FakeOpenStack, extra: CloudOptions = {}): CloudOptions {
   return {
-    authUrl: fake.authUrl, username: "producer-user", userDomainName: "Default", password: PASSWORD,
-    projectName: "producer", projectDomainName: "Default", ...extra,
+    authUrl: fake.authUrl,
+    username: "producer-user",
+    userDomainName: "Default",
+    password: PASSWORD,
+    projectName: "producer",
+    projectDomainName: "Default",
+    ...extra,
   };
 }
 
@@ -23,7 +28,11 @@ export function passwordOptions(fake: FakeOpenStack, extra: CloudOptions = {}): 
 export async function withProgramCredentials<T>(fake: FakeOpenStack, fn: () => Promise<T>): Promise<T> {
   const saved = { ...process.env };
   Object.assign(process.env, {
-    OS_AUTH_URL: fake.authUrl, OS_USERNAME: "u", OS_USER_DOMAIN_ID: "default", OS_PASSWORD: PASSWORD, OS_PROJECT_ID: "p",
+    OS_AUTH_URL: fake.authUrl,
+    OS_USERNAME: "u",
+    OS_USER_DOMAIN_ID: "default",
+    OS_PASSWORD: PASSWORD,
+    OS_PROJECT_ID: "p",
   });
   delete process.env.OS_CLOUD;
   delete process.env.OS_CLIENT_CONFIG_FILE;

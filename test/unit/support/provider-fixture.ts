@@ -1,10 +1,9 @@
-import { test as base } from "vitest";
-import { forgetTokens } from "../../../sdk/image-service";
+import { test as base, expect } from "vitest";
 import { resetCommand } from "../../../provider/command-cache";
 import { configure } from "../../../provider/stack-config";
+import { forgetTokens } from "../../../sdk/image-service";
 import { PASSWORD } from "./fake-fixture";
 import { FakeOpenStack } from "./fake-openstack";
-import { expect } from "vitest";
 
 /**
  * Provider implementations called directly (no plugin host), as a fresh plugin process would run
@@ -23,8 +22,12 @@ export const test = base.extend<{ fake: FakeOpenStack }>({
     forgetTokens();
     const fake = await FakeOpenStack.start();
     config = {
-      "openstack:authUrl": fake.authUrl, "openstack:userName": "producer-user", "openstack:password": PASSWORD,
-      "openstack:tenantName": "producer", "openstack:userDomainName": "Default", "openstack:projectDomainName": "Default",
+      "openstack:authUrl": fake.authUrl,
+      "openstack:userName": "producer-user",
+      "openstack:password": PASSWORD,
+      "openstack:tenantName": "producer",
+      "openstack:userDomainName": "Default",
+      "openstack:projectDomainName": "Default",
     };
     newCommand();
     await use(fake);

@@ -39,7 +39,12 @@ function compile(tsconfig: { compilerOptions: Record<string, unknown> }, sources
   // TypeScript 5, and no longer includes every @types package by default
   if (options.moduleResolution === ts.ModuleResolutionKind.Node10) Object.assign(options, { ignoreDeprecations: "6.0", types: ["node"] });
   const roots = Object.keys(sources).map((name) => path.join(PROGRAM_DIR, name));
-  const files = new Map(Object.entries({ ...sources, "package.json": '{ "name": "consumer", "private": true }' }).map(([name, text]) => [path.join(PROGRAM_DIR, name), text]));
+  const files = new Map(
+    Object.entries({ ...sources, "package.json": '{ "name": "consumer", "private": true }' }).map(([name, text]) => [
+      path.join(PROGRAM_DIR, name),
+      text,
+    ]),
+  );
   // by the OS's form of the path: TypeScript asks with forward slashes on every OS
   const virtual = (f: string) => files.get(path.resolve(f));
   const host = ts.createCompilerHost(options);
@@ -54,7 +59,9 @@ function compile(tsconfig: { compilerOptions: Record<string, unknown> }, sources
   // what tsc reports, but type-checked only in the program's files and the package's declarations:
   // checking every declaration of @pulumi/pulumi and @types/node too would cost most of the time,
   // and says nothing about this package (the tarball test checks them all, beside a control)
-  const checked = program.getSourceFiles().filter((f) => virtual(f.fileName) !== undefined || fs.realpathSync(f.fileName).startsWith(DIST + path.sep));
+  const checked = program
+    .getSourceFiles()
+    .filter((f) => virtual(f.fileName) !== undefined || fs.realpathSync(f.fileName).startsWith(DIST + path.sep));
   const diagnostics = [
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
@@ -62,25 +69,42 @@ function compile(tsconfig: { compilerOptions: Record<string, unknown> }, sources
     ...checked.flatMap((f) => program.getSemanticDiagnostics(f)),
   ];
   const errors = diagnostics.map((d) => {
-    const where = d.file && d.start !== undefined ? `${rel(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : "";
+    const where =
+      d.file && d.start !== undefined ? `${rel(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : "";
     return `${where}TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
   });
-  return { errors, files: program.getSourceFiles().map((f) => (virtual(f.fileName) !== undefined ? path.resolve(f.fileName) : fs.realpathSync(f.fileName))) };
+  return {
+    errors,
+    files: program
+      .getSourceFiles()
+      .map((f) => (virtual(f.fileName) !== undefined ? path.resolve(f.fileName) : fs.realpathSync(f.fileName))),
+  };
 }
 
 /** The package's own files in the program, relative to the repository. */
-const ours = (c: Compiled) => c.files.filter((f) => f.startsWith(ROOT + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`) && !f.startsWith(PROGRAM_DIR)).map(rel);
+const ours = (c: Compiled) =>
+  c.files
+    .filter((f) => f.startsWith(ROOT + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`) && !f.startsWith(PROGRAM_DIR))
+    .map(rel);
 
 describe("the built declarations compile in a user's program", () => {
   it("dist/ is there and no older than the sources it is built from (npm run build)", () => {
     const link = path.join(ROOT, "node_modules", "pulumi-image-members");
-    expect(fs.existsSync(link) && fs.realpathSync(link), "node_modules/pulumi-image-members links the package to itself (npm ci runs `prepare`)").toBe(ROOT);
+    expect(
+      fs.existsSync(link) && fs.realpathSync(link),
+      "node_modules/pulumi-image-members links the package to itself (npm ci runs `prepare`)",
+    ).toBe(ROOT);
     const stale = ["sdk", "provider"].flatMap((dir) =>
-      fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ts")).flatMap((f) => {
-        const built = path.join(DIST, dir, f.replace(/\.ts$/, ".d.ts"));
-        if (!fs.existsSync(built)) return [`${dir}/${f}: dist has no declaration`];
-        return fs.statSync(built).mtimeMs < fs.statSync(path.join(ROOT, dir, f)).mtimeMs ? [`${dir}/${f}: changed after its declaration was built`] : [];
-      }),
+      fs
+        .readdirSync(path.join(ROOT, dir))
+        .filter((f) => f.endsWith(".ts"))
+        .flatMap((f) => {
+          const built = path.join(DIST, dir, f.replace(/\.ts$/, ".d.ts"));
+          if (!fs.existsSync(built)) return [`${dir}/${f}: dist has no declaration`];
+          return fs.statSync(built).mtimeMs < fs.statSync(path.join(ROOT, dir, f)).mtimeMs
+            ? [`${dir}/${f}: changed after its declaration was built`]
+            : [];
+        }),
     );
     expect(stale, "run npm run build").toEqual([]);
   });
@@ -98,7 +122,12 @@ describe("the built declarations compile in a user's program", () => {
   // file misusing the package that must fail, so the check is seen to be able to fail
   const MISUSE = `import { ImageMember } from "pulumi-image-members";\nnew ImageMember("m", { imageId: 1, memberId: "p" });\n`;
   let nodenext: Compiled | undefined;
-  const compileNodenext = () => (nodenext ??= compile(nodenextTsconfig, { "index.ts": consumerProgram(false), "index.mts": consumerProgram(true), "misuse.ts": MISUSE }));
+  const compileNodenext = () =>
+    (nodenext ??= compile(nodenextTsconfig, {
+      "index.ts": consumerProgram(false),
+      "index.mts": consumerProgram(true),
+      "misuse.ts": MISUSE,
+    }));
 
   it("module nodenext: a CommonJS file and an ES module, through exports", () => {
     const c = compileNodenext();
