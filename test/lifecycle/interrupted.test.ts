@@ -52,15 +52,29 @@ describe("an up of 100 members, interrupted", () => {
   const membersIn = async (image: string) =>
     ((await listMembersRaw(cloud.cloudsFile, "producer", image)).body.members as { member_id: string }[]).map((m) => m.member_id).sort();
 
-  async function interrupt(signal: "SIGINT" | "SIGKILL", seed: number): Promise<void> {
+  /** `share`: one ImageShare of the 100 instead of 100 ImageMembers. `again`: the memberships existed
+   *  before (an up and a destroy first): Glance keeps their first `created_at` when they are added again. */
+  async function interrupt(signal: "SIGINT" | "SIGKILL", seed: number, opts: { share?: boolean; again?: boolean } = {}): Promise<void> {
     const k = 5 + Math.floor(mulberry32(seed)() * 91); // in [5, 95]
-    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: `interrupted-${signal}-${seed}` });
+    const label = `interrupted-${signal}-${seed}${opts.share ? "-share" : ""}${opts.again ? "-again" : ""}`;
+    const image = await createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: label });
     const ids = Array.from({ length: N }, (_, i) => `project-${String(i).padStart(3, "0")}`);
     const program: Program<Pkg> = (pkg) => {
-      for (const id of ids) new pkg.ImageMember(`m-${id}`, { imageId: image, memberId: id });
+      if (opts.share) new pkg.ImageShare("all", { imageId: image, memberIds: ids });
+      else for (const id of ids) new pkg.ImageMember(`m-${id}`, { imageId: image, memberId: id });
     };
-    const stack: TestStack = await newStack(`interrupted-${signal}-${seed}`, { "openstack:cloud": "producer" }, env);
+    /** The members the state holds. */
+    const held = (resources: { type: string; inputs?: { memberId?: string }; outputs?: { memberIds?: string[] } }[]) =>
+      opts.share
+        ? resources.filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageShare").flatMap((r) => r.outputs?.memberIds ?? [])
+        : resources.filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageMember").map((r) => r.inputs!.memberId!);
+    const stack: TestStack = await newStack(label, { "openstack:cloud": "producer" }, env);
     try {
+      if (opts.again) {
+        await stack.up(program);
+        await stack.destroy();
+        expect(await membersIn(image)).toEqual([]);
+      }
       glance.reset();
       const answered = () => glance.log().filter((e) => e.method === "POST" && e.clientSaw === 200).length;
       let sentAt = -1;
@@ -85,9 +99,7 @@ describe("an up of 100 members, interrupted", () => {
 
       const inGlance = await membersIn(image);
       const deployment = await stack.eng.exportState();
-      const inState = (deployment.resources as { type: string; inputs?: { memberId?: string } }[])
-        .filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageMember")
-        .map((r) => r.inputs!.memberId!);
+      const inState = held(deployment.resources);
       const pending = ((deployment.pending_operations ?? []) as { type: string }[]).filter((o) => o.type === "creating");
       outcomes.push({
         signal,
@@ -127,11 +139,7 @@ describe("an up of 100 members, interrupted", () => {
 
       const after = await membersIn(image);
       expect(after).toEqual([...ids].sort());
-      const known = stack.eng
-        .resources()
-        .filter((r) => r.type === "pulumi-nodejs:dynamic/glance:ImageMember")
-        .map((r) => r.inputs.memberId)
-        .sort();
+      const known = held(stack.eng.resources()).sort();
       expect(known).toEqual(after);
       expect((await stack.eng.exportState()).pending_operations ?? []).toEqual([]);
       await stack.expectNoDrift(program);
@@ -149,15 +157,31 @@ describe("an up of 100 members, interrupted", () => {
     it(`SIGKILL of the process group (seed ${seed}): cancel, up, clear the pending creates`, () => interrupt("SIGKILL", seed), 300_000);
   }
 
+  it(
+    "SIGKILL (seed 31) of an up that adds memberships again after a destroy: the same recovery",
+    () => interrupt("SIGKILL", 31, { again: true }),
+    600_000,
+  );
+  it(
+    "SIGKILL (seed 11) of an ImageShare's create: cancel, up (it takes over the members Glance made), clear the pending create",
+    () => interrupt("SIGKILL", 11, { share: true }),
+    300_000,
+  );
+  it(
+    "SIGKILL (seed 23) of an ImageShare's create after a destroy: the same recovery",
+    () => interrupt("SIGKILL", 23, { share: true, again: true }),
+    600_000,
+  );
+
   it("at least one SIGKILL left a member in Glance that the state did not know (so the runs tested the recovery)", () => {
     const killed = outcomes.filter((o) => o.signal === "SIGKILL");
-    expect(killed).toHaveLength(SEEDS.length);
+    expect(killed).toHaveLength(SEEDS.length + 3);
     expect(killed.some((o) => o.unknownToState > 0)).toBe(true);
   });
 
   it("every SIGKILL left the CLI's plugin running (so the runs tested that the harness stops it)", () => {
     const killed = outcomes.filter((o) => o.signal === "SIGKILL");
-    expect(killed).toHaveLength(SEEDS.length);
-    expect(killed.map((o) => o.pluginsLeftRunning > 0)).toEqual(SEEDS.map(() => true));
+    expect(killed).toHaveLength(SEEDS.length + 3);
+    expect(killed.map((o) => o.pluginsLeftRunning > 0)).toEqual(killed.map(() => true));
   });
 });
