@@ -80,7 +80,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const MEMBER = "pulumi-nodejs:dynamic/glance:ImageMember";
+const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
 const ACCEPTANCE = "pulumi-nodejs:dynamic/glance:MemberAcceptance";
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const PROJECT = "[0-9a-f]{32}";
@@ -132,9 +132,9 @@ describe("npm run demo", () => {
     const [up1, ...moreUp1] = blocks(share, "examples/producer", "pulumi up --yes --skip-preview");
     expect(moreUp1).toHaveLength(0);
     expect(up1).toMatch(/^Updating \(dev\):$/m);
-    expect(up1).toMatch(new RegExp(`^ \\+  ${MEMBER} share-golden-${PROJECT} created ${TOOK}$`, "m"));
+    expect(up1).toMatch(new RegExp(`^ \\+  ${SHARE} share-golden created ${TOOK}$`, "m"));
     expect(up1).toMatch(/^ \+ {2}pulumi:pulumi:Stack image-members-producer-dev created /m);
-    expect(up1).toMatch(/^Resources:\n {4}\+ 3 created$/m);
+    expect(up1).toMatch(/^Resources:\n {4}\+ 2 created$/m);
     expect(up1).toMatch(new RegExp(`^Outputs:\\n {4}sharedWith: \\{\\n {8}${UUID}: \\[\\n {12}\\[0\\]: "${PROJECT}"$`, "m"));
     expect(up1).not.toMatch(/^@ /m); // progress lines left out
     expect(resourceLines(up1)).toEqual([...new Set(resourceLines(up1))]); // one line per resource, its last
@@ -161,7 +161,7 @@ describe("npm run demo", () => {
       expect(b).not.toMatch(/^ [+~-] /m);
       expect(b).not.toContain("error:");
     }
-    expect(cleanChecks[0]).toMatch(/^Resources:\n {4}3 unchanged$/m);
+    expect(cleanChecks[0]).toMatch(/^Resources:\n {4}2 unchanged$/m);
     expect(cleanChecks[1]).toMatch(/^Resources:\n {4}2 unchanged$/m);
     expect(clean).not.toMatch(/exit code [^0]/);
 
@@ -178,7 +178,7 @@ describe("npm run demo", () => {
     expect(failing).toMatch(/^Resources:\n {4}~ 1 to update\n {4}1 unchanged$/m);
     expect(failing).toContain("\nerror: no changes were expected for preview but changes were proposed\n(exit code 7)");
     const [producerCheck] = blocks(drift, "examples/producer", PREVIEW);
-    expect(producerCheck).toMatch(/^Resources:\n {4}3 unchanged$/m);
+    expect(producerCheck).toMatch(/^Resources:\n {4}2 unchanged$/m);
     expect(producerCheck).toMatch(/\(exit code 0\)$/);
     expect(drift.indexOf(failing)).toBeLessThan(drift.indexOf(producerCheck));
 
@@ -200,8 +200,8 @@ describe("npm run demo", () => {
     expect(down2).toMatch(new RegExp(`^ -  ${ACCEPTANCE} accept-golden deleted ${TOOK}$`, "m"));
     expect(down2).toMatch(/^Resources:\n {4}- 2 deleted$/m);
     const [down1] = blocks(cleanup, "examples/producer", "pulumi destroy --yes --skip-preview");
-    expect(down1).toMatch(new RegExp(`^ -  ${MEMBER} share-golden-${PROJECT} deleted ${TOOK}$`, "m"));
-    expect(down1).toMatch(/^Resources:\n {4}- 3 deleted$/m);
+    expect(down1).toMatch(new RegExp(`^ -  ${SHARE} share-golden deleted ${TOOK}$`, "m"));
+    expect(down1).toMatch(/^Resources:\n {4}- 2 deleted$/m);
     for (const example of ["examples/consumer", "examples/producer"]) expect(cleanup).toContain(`${example} $ pulumi stack rm --yes dev`);
     expect(cleanup).toContain("$ bash dev/rig/openstack.sh down");
     expect(cleanup).toContain("stopped; state dir removed");
