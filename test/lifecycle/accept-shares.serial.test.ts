@@ -402,10 +402,11 @@ describe("AcceptShares through the Pulumi CLI", () => {
     it(
       "a new share from the producer fails the drift check; a plain up accepts it, and only it; a new share from the outsider is no drift",
       async () => {
-        const late = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "late" });
+        // the tests after this one use it: kept until the file's end
+        const late = await createTestImage(os.cloudsFile, "producer", { visibility: "shared", name: "late" }, "file");
         await addMemberRaw(os.cloudsFile, "producer", late, C);
         producerImages.set(late, "late");
-        const fromOutsider = await createTestImage(os.cloudsFile, "outsider", { visibility: "shared", name: "late" });
+        const fromOutsider = await createTestImage(os.cloudsFile, "outsider", { visibility: "shared", name: "late" }, "file");
         await addMemberRaw(os.cloudsFile, "outsider", fromOutsider, C);
         outsiderBefore[fromOutsider] = (await memberships("outsider", [fromOutsider]))[fromOutsider]!;
         take();

@@ -27,11 +27,17 @@ const forFile: Made[] = [];
 
 afterAll(() => deleteTestImages());
 
-/** dev/harness/images.ts `createImage`, with the image's deletion scheduled (see above). */
-export async function createTestImage(cloudsFile: string, entry: string, options: Parameters<typeof createImage>[2]): Promise<string> {
+/** dev/harness/images.ts `createImage`, with the image's deletion scheduled (see above). `keep:
+ *  "file"`: an image a test makes for the tests after it is deleted after the file's tests too. */
+export async function createTestImage(
+  cloudsFile: string,
+  entry: string,
+  options: Parameters<typeof createImage>[2],
+  keep: "test" | "file" = "test",
+): Promise<string> {
   const id = await createImage(cloudsFile, entry, options);
   const made = { cloudsFile, entry, id };
-  if (TestRunner.getCurrentTest()) onTestFinished(() => deleteAll([made]));
+  if (keep === "test" && TestRunner.getCurrentTest()) onTestFinished(() => deleteAll([made]));
   else forFile.push(made);
   return id;
 }
