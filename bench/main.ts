@@ -12,6 +12,9 @@
 //   npm run bench -- --out /tmp/bench.json --methods provider,raw
 //   npm run bench -- --peers --members 100 --runs 1 beside OpenTofu and the bridged @pulumi/openstack
 //   npm run bench -- --drift                        the drift table: each scenario with each tool
+//   npm run bench -- --scale                        memberships at scale beside the peers (bench/scale.ts):
+//                                                   N = 100, 1,000, 5,000 × 1 and 10 images, 3 runs (hours)
+//   npm run bench -- --scale --sizes 100 --runs 1   one size, one run
 //
 // Prints one table plus ECONOMY and floor PASS/FAIL lines, and writes the same figures as JSON
 // (default ./bench-results.json). Exit code: 0; 1 when it failed or a request-economy check failed;
@@ -38,11 +41,15 @@ import {
   stopRunningCommand,
 } from "./measure";
 import { findPeers, type Peers } from "./peers";
+import { formatScale, runScale, SCALE_METHODS, type ScaleMethod, writeScale } from "./scale";
 
 const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--concurrency C] [--parallel P]
                         [--methods provider,noop,raw,openstacksdk,opentofu,pulumi-openstack] [--peers]
                         [--skip-checkpoints] [--strict]
        npm run bench -- --drift [--scenarios a,b,...] [--table FILE] [--out FILE]
+       npm run bench -- --scale [--sizes 100,1000,5000] [--layouts 1,10] [--runs R] [--time-limit S]
+                        [--methods ${SCALE_METHODS.join(",")}]
+                        [--out FILE] [--table FILE] [--chart FILE]
   --members N      members of one image (default 50)
   --runs R         runs, medians over them (default 1)
   --out FILE       where the JSON goes (default ./bench-results.json; --drift: ./drift-results.json)
@@ -57,7 +64,13 @@ const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--
   --strict         exit 2 when a performance floor fails
   --drift          the drift table instead: each scenario with ours and each peer that could be built
   --scenarios LIST --drift: only these scenarios (${SCENARIOS.map((s) => s.id).join(",")})
-  --table FILE     --drift: where the Markdown table goes (default ./drift-table.md)`;
+  --table FILE     --drift, --scale: where the Markdown table goes (default ./drift-table.md, ./bench-results.md)
+  --scale          memberships at scale: each method's up, refresh, drift check and destroy per case (3 runs
+                   unless --runs; every peer is looked for, and built when needed)
+  --sizes LIST     --scale: memberships per case (default 100,1000,5000)
+  --layouts LIST   --scale: images the memberships are spread over (default 1,10)
+  --time-limit S   --scale: where a method other than ImageShare and raw is stopped, per command (default 300)
+  --chart FILE     --scale: where the SVG chart goes (default ./bench-results.svg)`;
 
 class UsageError extends Error {}
 
@@ -79,6 +92,14 @@ interface Args {
   outGiven: boolean;
   /** --methods was given. */
   methodsGiven: boolean;
+  scale: boolean;
+  sizes: number[];
+  layouts: number[];
+  timeLimitS: number;
+  chart: string;
+  scaleMethods: ScaleMethod[];
+  runsGiven: boolean;
+  tableGiven: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -95,7 +116,16 @@ function parseArgs(argv: string[]): Args {
     table: "drift-table.md",
     outGiven: false,
     methodsGiven: false,
+    scale: false,
+    sizes: [100, 1000, 5000],
+    layouts: [1, 10],
+    timeLimitS: 300,
+    chart: "bench-results.svg",
+    scaleMethods: SCALE_METHODS,
+    runsGiven: false,
+    tableGiven: false,
   };
+  const ints = (flag: string, v: string | undefined) => (v ?? "").split(",").map((x) => int(flag, x));
   const int = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, not ${v ?? "nothing"}`);
@@ -110,6 +140,25 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--runs":
         args.runs = int(flag, value());
+        args.runsGiven = true;
+        break;
+      case "--sizes":
+        args.sizes = ints(flag, value());
+        break;
+      case "--layouts":
+        args.layouts = ints(flag, value());
+        break;
+      case "--time-limit":
+        args.timeLimitS = int(flag, value());
+        break;
+      case "--chart": {
+        const v = value();
+        if (!v) throw new UsageError("--chart needs a file name");
+        args.chart = v;
+        break;
+      }
+      case "--scale":
+        args.scale = true;
         break;
       case "--concurrency":
         args.concurrency = int(flag, value());
@@ -128,13 +177,19 @@ function parseArgs(argv: string[]): Args {
         const v = value();
         if (!v) throw new UsageError("--table needs a file name");
         args.table = v;
+        args.tableGiven = true;
         break;
       }
       case "--methods": {
         const list = (value() ?? "").split(",").filter(Boolean);
-        const bad = list.filter((m) => !(ALL_METHODS as string[]).includes(m));
-        if (!list.length || bad.length) throw new UsageError(`--methods takes a comma-separated subset of ${ALL_METHODS.join(",")}`);
+        const known = [...ALL_METHODS, ...SCALE_METHODS] as string[];
+        const bad = list.filter((m) => !known.includes(m));
+        if (!list.length || bad.length)
+          throw new UsageError(
+            `--methods takes a comma-separated subset of ${ALL_METHODS.join(",")} (--scale: ${SCALE_METHODS.join(",")})`,
+          );
         args.methods = list as Method[];
+        args.scaleMethods = list as ScaleMethod[];
         args.methodsGiven = true;
         break;
       }
@@ -166,6 +221,16 @@ function parseArgs(argv: string[]): Args {
         throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
     }
   }
+  if (args.scale) {
+    const bad = args.scaleMethods.filter((m) => !SCALE_METHODS.includes(m));
+    if (bad.length)
+      throw new UsageError(`--scale: --methods takes a comma-separated subset of ${SCALE_METHODS.join(",")}, not ${bad.join(",")}`);
+    if (!args.runsGiven) args.runs = 3;
+    if (!args.tableGiven) args.table = "bench-results.md";
+    return args;
+  }
+  if ((args.methods as string[]).some((m) => !(ALL_METHODS as string[]).includes(m)))
+    throw new UsageError(`--methods takes a comma-separated subset of ${ALL_METHODS.join(",")} (the others need --scale)`);
   if (args.peers) args.methods = [...new Set([...args.methods, ...PEER_METHODS])];
   if (args.drift && !args.outGiven) args.out = "drift-results.json";
   return args;
@@ -193,7 +258,9 @@ async function main(): Promise<number> {
     // the peers first: a first build takes minutes, and is better done before the servers start
     const peerMethods = args.drift
       ? [...PEER_METHODS]
-      : args.methods.filter((m): m is PeerMethod => (PEER_METHODS as Method[]).includes(m));
+      : args.scale
+        ? PEER_METHODS.filter((m) => args.scaleMethods.includes(m))
+        : args.methods.filter((m): m is PeerMethod => (PEER_METHODS as Method[]).includes(m));
     const peers: Peers = peerMethods.length ? await findPeers(peerMethods, log) : {};
     let t0 = performance.now();
     log("starting Keystone + Glance on 127.0.0.1 (member quota unlimited)...");
@@ -214,6 +281,24 @@ async function main(): Promise<number> {
     log(
       `proxies ${bench.keystone.url} (keystone), ${bench.glance.url} (glance); program dir ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    if (args.scale) {
+      const results = await runScale(bench, {
+        sizes: args.sizes,
+        layouts: args.layouts,
+        methods: args.scaleMethods,
+        runs: args.runs,
+        timeLimitMs: args.timeLimitS * 1000,
+        peers,
+        log: (l) => log(`scale ${l}`),
+      });
+      console.log(formatScale(results));
+      const files = { json: path.resolve(args.out), table: path.resolve(args.table), chart: path.resolve(args.chart) };
+      writeScale(results, files);
+      log(
+        `results written to ${files.json}, the table to ${files.table}, the chart to ${files.chart} (${((performance.now() - begun) / 1000).toFixed(0)} s in all)`,
+      );
+      return 0;
+    }
     const results = await runBenchmark(bench, { ...args, peers, log });
     const report = formatReport(results);
     console.log(report);

@@ -55,7 +55,7 @@ import {
 import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
 import type { ProcessSample } from "../dev/harness/processes";
 import { createProgramDir, type ProgramDir, projectPackage } from "../dev/harness/programs";
-import { type RunResult as CliResult, languageHosts, PulumiStack, pulumiCli } from "../dev/harness/pulumi";
+import { type RunResult as CliResult, languageHosts, PulumiRunError, PulumiStack, pulumiCli, type RunOptions } from "../dev/harness/pulumi";
 import { programSource, useProgram, writeInputs } from "./folder-program";
 import {
   bridgedPlugins,
@@ -70,7 +70,7 @@ import {
   tofuPlugins,
 } from "./peers";
 import { type CheckpointStats, cpuSince, exitedChildrenCpuMs, watchCheckpoints } from "./probe";
-import { rawCreate, rawDelete, rawGet } from "./raw";
+import { membershipsOf, rawCreate, rawDelete, rawGet } from "./raw";
 import { hcl, lastLines, TofuDir, type TofuRun, tofuConfig } from "./tofu";
 
 type Pkg = typeof import("pulumi-image-members");
@@ -149,6 +149,8 @@ export interface BenchOptions {
 }
 
 export interface PhaseResult {
+  /** The command was killed at its time limit: `ms` and `commandMs` are that limit, a lower bound. */
+  capped?: boolean;
   /** The timed part, ms: provider, raw, openstacksdk = first member request → last member answer at
    *  the Glance proxy; noop (no requests) = the whole CLI command. */
   ms: number;
@@ -322,13 +324,13 @@ export async function setupBench(cloud: Cloud): Promise<BenchSetup> {
   };
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const memberIds = (n: number) => Array.from({ length: n }, () => randomUUID().replace(/-/g, ""));
+export const memberIds = (n: number) => Array.from({ length: n }, () => randomUUID().replace(/-/g, ""));
 
 async function memberCount(cloudsFile: string, entry: string, imageId: string): Promise<number> {
   const r = await listMembersRaw(cloudsFile, entry, imageId);
@@ -350,7 +352,7 @@ function windowOf(requests: RequestCounts, what: string): number {
 
 // --- through the CLI: the provider and the no-op provider ----------------------------------------
 
-interface CliStack {
+export interface CliStack {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   stack: PulumiStack<any>;
   stateDir: string;
@@ -360,7 +362,12 @@ interface CliStack {
   lenientRefresh?: boolean;
 }
 
-async function newStack(bench: BenchSetup, o: Required<BenchOptions>, label: string, env: Record<string, string> = {}): Promise<CliStack> {
+export async function newStack(
+  bench: BenchSetup,
+  o: Pick<BenchOptions, "parallel" | "skipCheckpoints">,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<CliStack> {
   const stateDir = fs.mkdtempSync(path.join(bench.program.dir, `.state-${label}-`));
   // the program directory as a plain project folder: PulumiStack never removes it, close() does
   const programDir = { dir: bench.program.dir, packageName: bench.program.packageName };
@@ -375,14 +382,15 @@ async function newStack(bench: BenchSetup, o: Required<BenchOptions>, label: str
   return { stack, stateDir };
 }
 
-/** Runs one CLI command and takes everything measured around it. */
-async function cliPhase(
+/** Runs one CLI command and takes everything measured around it; it must have run `o.members` steps
+ *  of `type` of the operation's kind (`o.steps` when given). */
+export async function cliPhase(
   bench: BenchSetup,
   s: CliStack,
   op: Operation,
-  o: Required<BenchOptions>,
+  o: { members: number; parallel: number; steps?: number; timeoutMs?: number },
   type: string,
-  command: () => Promise<CliResult>,
+  command: (run: RunOptions) => Promise<CliResult>,
 ): Promise<{ phase: PhaseResult; result: CliResult }> {
   bench.take();
   const checkpoints = watchCheckpoints(s.stack.statePath);
@@ -390,12 +398,31 @@ async function cliPhase(
   const children0 = exitedChildrenCpuMs();
   const t0 = performance.now();
   let result: CliResult;
+  // past the time limit, the command's process group is killed and the phase is reported as capped
+  let capped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const start = (cli: ChildProcess) => {
+    onStart(cli);
+    if (o.timeoutMs !== undefined && cli.pid) {
+      const pid = cli.pid;
+      timer = setTimeout(() => {
+        capped = true;
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, o.timeoutMs);
+    }
+  };
   try {
-    result = await command();
+    result = await command({ onStart: start, allowFailure: o.timeoutMs !== undefined });
   } finally {
+    clearTimeout(timer);
     await checkpoints.stop().catch(() => undefined);
   }
   const commandMs = performance.now() - t0;
+  if (!capped && !result.ok) throw new PulumiRunError(result);
   const childrenCpu = exitedChildrenCpuMs() - children0;
   const harnessCpuMs = cpuSince(cpu);
   const checkpoint = await checkpoints.stop();
@@ -407,13 +434,15 @@ async function cliPhase(
   const want = { create: "create", refresh: "refresh-same", check: "refresh-same", delete: "delete" }[op];
   const matches = (stepOp: string) => stepOp === want || (!!s.lenientRefresh && want === "refresh-same" && stepOp.startsWith("refresh"));
   const steps = result.steps.filter((x) => x.type === type && matches(x.op)).length;
-  if (steps !== o.members) {
+  const expected = o.steps ?? o.members;
+  if (!capped && steps !== expected) {
     const ops = [...new Set(result.steps.filter((x) => x.type === type).map((x) => x.op))].join(", ");
-    throw new Error(`${COMMANDS[op]}: ${steps} ${want} steps of ${type}, expected ${o.members} (ops seen: ${ops || "none"})`);
+    throw new Error(`${COMMANDS[op]}: ${steps} ${want} steps of ${type}, expected ${expected} (ops seen: ${ops || "none"})`);
   }
   const phase: PhaseResult = {
-    ms: commandMs,
-    commandMs,
+    ...(capped ? { capped } : {}),
+    ms: capped ? o.timeoutMs! : commandMs,
+    commandMs: capped ? o.timeoutMs! : commandMs,
     command: `${COMMANDS[op]} --parallel ${o.parallel}`,
     pluginProcesses: plugins.length,
     languageHosts: languageHosts(result.processes).length,
@@ -430,7 +459,7 @@ async function cliPhase(
 
 /** The CLI command running now (it leads its own process group), for stopRunningCommand(). */
 let runningCli: ChildProcess | undefined;
-const onStart = (cli: ChildProcess) => {
+export const onStart = (cli: ChildProcess) => {
   runningCli = cli;
   cli.once("exit", () => {
     if (runningCli === cli) runningCli = undefined;
@@ -460,11 +489,11 @@ async function cliLifecycle(
   const phases = {} as Record<Operation, PhaseResult>;
   // the folder's own program (its index.js), run by the CLI's language host
   const program = {};
-  const commands: Record<Operation, () => Promise<CliResult>> = {
-    create: () => s.stack.up(program, { onStart }),
-    refresh: () => s.stack.refresh({ expectNoChanges: true, onStart }),
-    check: () => s.stack.preview(program, { refresh: true, expectNoChanges: true, onStart }),
-    delete: () => s.stack.destroy({ onStart }),
+  const commands: Record<Operation, (r: RunOptions) => Promise<CliResult>> = {
+    create: (r) => s.stack.up(program, r),
+    refresh: (r) => s.stack.refresh({ expectNoChanges: true, ...r }),
+    check: (r) => s.stack.preview(program, { refresh: true, expectNoChanges: true, ...r }),
+    delete: (r) => s.stack.destroy(r),
   };
   for (const op of OPERATIONS) {
     phases[op] = (await cliPhase(bench, s, op, o, type, commands[op])).phase;
@@ -481,7 +510,7 @@ async function runProvider(
   members: string[],
 ): Promise<MethodResult> {
   const s = await newStack(bench, o, `provider-${run}`);
-  writeInputs(bench.program.dir, s.stack.stackName, { members: { imageId, memberIds: members, cloud: o.cloud } });
+  writeInputs(bench.program.dir, s.stack.stackName, { members: { cloud: o.cloud, images: [{ imageId, memberIds: members }] } });
   try {
     const phases = await cliLifecycle(bench, o, s, IMAGE_MEMBER, {
       create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up"),
@@ -508,12 +537,12 @@ async function runNoop(bench: BenchSetup, o: Required<BenchOptions>, run: number
   const skip = await newStack(bench, o, `noop-skip-${run}`, { PULUMI_SKIP_CHECKPOINTS: "true" });
   writeInputs(bench.program.dir, skip.stack.stackName, { noops: o.members });
   try {
-    const t = async (op: Operation, command: () => Promise<CliResult>) => {
+    const t = async (op: Operation, command: (r: RunOptions) => Promise<CliResult>) => {
       phases[op].skipCheckpointsMs = (await cliPhase(bench, skip, op, o, NOOP, command)).phase.commandMs;
     };
-    await t("create", () => skip.stack.up({}, { onStart }));
-    await t("refresh", () => skip.stack.refresh({ expectNoChanges: true, onStart }));
-    await t("delete", () => skip.stack.destroy({ onStart }));
+    await t("create", (r) => skip.stack.up({}, r));
+    await t("refresh", (r) => skip.stack.refresh({ expectNoChanges: true, ...r }));
+    await t("delete", (r) => skip.stack.destroy(r));
   } finally {
     fs.rmSync(skip.stateDir, { recursive: true, force: true });
   }
@@ -536,14 +565,36 @@ async function runPulumiOpenStack(
   members: string[],
   peer: PulumiOpenStackPeer,
 ): Promise<MethodResult> {
-  const programDir = pulumiOpenStackProgramDir(peer, `bench-${run}`);
-  const stateDir = fs.mkdtempSync(path.join(programDir.dir, ".state-"));
-  useProgram(programDir.dir, "openstack-members.js");
+  const { s, remove } = await bridgedStack(bench, o, peer, `pulumi-openstack-${run}`, [{ imageId, memberIds: members }]);
   try {
+    const phases = await cliLifecycle(bench, o, s, IMAGE_ACCESS, {
+      create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up (ImageAccess)"),
+      delete: () => expectMembers(bench, o.cloud, imageId, 0, "after pulumi destroy (ImageAccess)"),
+    });
+    for (const op of OPERATIONS) phases[op].ms = windowOf(phases[op].requests, `pulumi-openstack ${op}`);
+    return phases;
+  } finally {
+    remove();
+  }
+}
+
+/** A stack of the bridged peer's program (bench/programs/openstack-members.js) in a program directory
+ *  of its own, one images.ImageAccess per membership of `images`; remove() deletes the directory. */
+export async function bridgedStack(
+  bench: BenchSetup,
+  o: { parallel: number; skipCheckpoints?: boolean; cloud: string },
+  peer: PulumiOpenStackPeer,
+  label: string,
+  images: { imageId: string; memberIds: string[] }[],
+): Promise<{ s: CliStack; remove: () => void }> {
+  const programDir = pulumiOpenStackProgramDir(peer, label);
+  try {
+    const stateDir = fs.mkdtempSync(path.join(programDir.dir, ".state-"));
+    useProgram(programDir.dir, "openstack-members.js");
     const stack = await PulumiStack.create<OpenStackSdk>({
       programDir,
       project: "bench",
-      stack: `pulumi-openstack-${run}`,
+      stack: label.replace(/[^A-Za-z0-9_.-]/g, "-"),
       stateDir,
       parallel: o.parallel,
       env: {
@@ -553,51 +604,62 @@ async function runPulumiOpenStack(
         ...(o.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
       },
     });
-    const s: CliStack = { stack, stateDir, plugins: (r) => bridgedPlugins(r.processes), lenientRefresh: true };
     // credentials from the clouds.yaml entry (OS_CLIENT_CONFIG_FILE), Glance through the counting proxy
-    writeInputs(programDir.dir, stack.stackName, { cloud: o.cloud, imageUrl: `${bench.glance.url}/v2/`, imageId, memberIds: members });
-    const phases = await cliLifecycle(bench, o, s, IMAGE_ACCESS, {
-      create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up (ImageAccess)"),
-      delete: () => expectMembers(bench, o.cloud, imageId, 0, "after pulumi destroy (ImageAccess)"),
-    });
-    for (const op of OPERATIONS) phases[op].ms = windowOf(phases[op].requests, `pulumi-openstack ${op}`);
-    return phases;
-  } finally {
+    writeInputs(programDir.dir, stack.stackName, { cloud: o.cloud, imageUrl: `${bench.glance.url}/v2/`, images });
+    const s: CliStack = { stack, stateDir, plugins: (r) => bridgedPlugins(r.processes), lenientRefresh: true };
+    return { s, remove: () => programDir.remove() };
+  } catch (e) {
     programDir.remove();
+    throw e;
   }
 }
 
-/** The Terraform resource blocks of N members of one image. */
-function tofuMembers(imageId: string, members: string[]): string {
+/** The Terraform resource blocks of the members of some images: one resource per membership (`for_each`). */
+export function tofuMembers(images: { imageId: string; memberIds: string[] }[]): string {
   return [
     `locals {`,
-    `  members = [`,
-    ...members.map((m) => `    ${hcl(m)},`),
-    `  ]`,
+    `  memberships = {`,
+    ...images.flatMap(({ imageId, memberIds }, i) =>
+      memberIds.map((m, j) => `    ${hcl(`${i}-${j}`)} = { image_id = ${hcl(imageId)}, member_id = ${hcl(m)} }`),
+    ),
+    `  }`,
     `}`,
     `resource "openstack_images_image_access_v2" "member" {`,
-    `  for_each  = toset(local.members)`,
-    `  image_id  = ${hcl(imageId)}`,
-    `  member_id = each.key`,
+    `  for_each  = local.memberships`,
+    `  image_id  = each.value.image_id`,
+    `  member_id = each.value.member_id`,
     `}`,
   ].join("\n");
 }
 
-/** Everything measured around one tofu command. */
-async function tofuPhase(
+/** Everything measured around one tofu command; past `o.timeoutMs` it is killed and reported as capped. */
+export async function tofuPhase(
   bench: BenchSetup,
   t: TofuDir,
   op: Operation,
-  o: Required<BenchOptions>,
+  o: { parallel: number; timeoutMs?: number },
   expectCode: number,
 ): Promise<PhaseResult> {
   bench.take();
   const cpu = process.cpuUsage();
   const children0 = exitedChildrenCpuMs();
-  const r: TofuRun = await t.run([...TOFU_ARGS[op], `-parallelism=${o.parallel}`], { onStart });
+  const r: TofuRun = await t.run([...TOFU_ARGS[op], `-parallelism=${o.parallel}`], { onStart, timeoutMs: o.timeoutMs });
   const childrenCpu = exitedChildrenCpuMs() - children0;
   const harnessCpuMs = cpuSince(cpu);
   const requests = bench.take();
+  if (r.timedOut) {
+    const plugins = tofuPlugins(r.processes);
+    const rss = plugins.map((p) => p.peakRssKb).filter((x): x is number => x !== undefined);
+    return {
+      capped: true,
+      ms: o.timeoutMs!,
+      commandMs: o.timeoutMs!,
+      command: `${TOFU_COMMANDS[op]} -parallelism=${o.parallel}`,
+      pluginProcesses: plugins.length,
+      ...(rss.length ? { peakRssKb: Math.max(...rss) } : {}),
+      requests,
+    };
+  }
   if (r.code !== expectCode) {
     throw new Error(`${TOFU_COMMANDS[op]} exited with ${r.code} (expected ${expectCode}): ${lastLines(r.stderr || r.stdout, 8)}`);
   }
@@ -629,7 +691,7 @@ async function runOpenTofu(
 ): Promise<MethodResult> {
   const t = TofuDir.create(peer, `bench-${run}`, { OS_CLIENT_CONFIG_FILE: bench.peersCloudsFile });
   try {
-    t.write(tofuConfig([{ cloud: o.cloud, imageUrl: bench.glance.url }], tofuMembers(imageId, members)));
+    t.write(tofuConfig([{ cloud: o.cloud, imageUrl: bench.glance.url }], tofuMembers([{ imageId, memberIds: members }])));
     await t.init(); // offline, from the mirror: not timed
     bench.take();
     const phases = {} as Record<Operation, PhaseResult>;
@@ -659,15 +721,16 @@ async function runRaw(bench: BenchSetup, o: Required<BenchOptions>, imageId: str
     return { ms: windowOf(requests, what), loopMs, harnessCpuMs, requests };
   };
   let cpu = process.cpuUsage();
-  const created = await rawCreate(target, imageId, members, o.concurrency);
+  const memberships = membershipsOf(imageId, members);
+  const created = await rawCreate(target, memberships, o.concurrency);
   const create = phase(created.ms, cpu, "raw POSTs");
   await expectMembers(bench, o.cloud, imageId, members.length, "after raw POSTs");
   bench.take();
   cpu = process.cpuUsage();
-  const got = await rawGet(target, imageId, members, o.concurrency);
+  const got = await rawGet(target, memberships, o.concurrency);
   const refresh = phase(got.ms, cpu, "raw GETs");
   cpu = process.cpuUsage();
-  const deleted = await rawDelete(target, imageId, members, o.concurrency);
+  const deleted = await rawDelete(target, memberships, o.concurrency);
   const del = phase(deleted.ms, cpu, "raw DELETEs");
   await expectMembers(bench, o.cloud, imageId, 0, "after raw DELETEs");
   return { create, refresh, delete: del };

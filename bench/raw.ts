@@ -46,23 +46,28 @@ function request(agent: http.Agent, method: string, url: string, token: string, 
   });
 }
 
-/** Runs `op` for every member, `concurrency` at once over one keep-alive agent. */
-async function forEachMember(
-  members: string[],
-  concurrency: number,
-  op: (agent: http.Agent, member: string) => Promise<void>,
-): Promise<RawResult> {
+/** One membership: a member project of an image. */
+export interface Membership {
+  imageId: string;
+  member: string;
+}
+
+/** The memberships of `members` on one image. */
+export const membershipsOf = (imageId: string, members: string[]): Membership[] => members.map((member) => ({ imageId, member }));
+
+/** Runs `op` for every item, `concurrency` at once over one keep-alive agent. */
+async function forEach<T>(items: T[], concurrency: number, op: (agent: http.Agent, item: T) => Promise<void>): Promise<RawResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
   try {
     await Promise.all(
-      Array.from({ length: Math.min(concurrency, members.length) }, async () => {
-        while (next < members.length) {
-          const member = members[next++];
+      Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+        while (next < items.length) {
+          const item = items[next++];
           const s = performance.now();
-          await op(agent, member);
+          await op(agent, item);
           latencies.push(performance.now() - s);
         }
       }),
@@ -79,25 +84,33 @@ function expect(status: number, want: number, what: string, body: string): void 
   if (status !== want) throw new Error(`raw ${what} answered ${status} (expected ${want}): ${body.slice(0, 200)}`);
 }
 
-/** POST /v2/images/{id}/members for each member (200 expected). */
-export function rawCreate(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(members, concurrency, async (agent, member) => {
+/** POST /v2/images/{id}/members for each membership (200 expected). */
+export function rawCreate(target: RawTarget, memberships: Membership[], concurrency: number): Promise<RawResult> {
+  return forEach(memberships, concurrency, async (agent, { imageId, member }) => {
     const r = await request(agent, "POST", membersUrl(target, imageId), target.token, { member });
     expect(r.status, 200, "POST member", r.body);
   });
 }
 
-/** GET /v2/images/{id}/members/{member} for each member (200 expected). */
-export function rawGet(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(members, concurrency, async (agent, member) => {
+/** GET /v2/images/{id}/members/{member} for each membership (200 expected). */
+export function rawGet(target: RawTarget, memberships: Membership[], concurrency: number): Promise<RawResult> {
+  return forEach(memberships, concurrency, async (agent, { imageId, member }) => {
     const r = await request(agent, "GET", `${membersUrl(target, imageId)}/${encodeURIComponent(member)}`, target.token);
     expect(r.status, 200, "GET member", r.body);
   });
 }
 
-/** DELETE /v2/images/{id}/members/{member} for each member (204 expected). */
-export function rawDelete(target: RawTarget, imageId: string, members: string[], concurrency: number): Promise<RawResult> {
-  return forEachMember(members, concurrency, async (agent, member) => {
+/** GET /v2/images/{id}/members for each image: one list request each (200 expected). */
+export function rawList(target: RawTarget, imageIds: string[], concurrency: number): Promise<RawResult> {
+  return forEach(imageIds, concurrency, async (agent, imageId) => {
+    const r = await request(agent, "GET", membersUrl(target, imageId), target.token);
+    expect(r.status, 200, "GET members", r.body);
+  });
+}
+
+/** DELETE /v2/images/{id}/members/{member} for each membership (204 expected). */
+export function rawDelete(target: RawTarget, memberships: Membership[], concurrency: number): Promise<RawResult> {
+  return forEach(memberships, concurrency, async (agent, { imageId, member }) => {
     const r = await request(agent, "DELETE", `${membersUrl(target, imageId)}/${encodeURIComponent(member)}`, target.token);
     expect(r.status, 204, "DELETE member", r.body);
   });

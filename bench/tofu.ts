@@ -22,6 +22,8 @@ export interface TofuRun {
   stdout: string;
   stderr: string;
   ms: number;
+  /** It was killed at its time limit (TofuRunOptions.timeoutMs). */
+  timedOut: boolean;
   /** Every process the command started (tofu's provider plugins among them). */
   processes: ProcessSample[];
 }
@@ -83,7 +85,9 @@ export class TofuDir {
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         stderr += `\n[tofu.ts] timed out after ${(opts.timeoutMs ?? 600_000) / 1000} s: killing the process group\n`;
         if (child.pid) {
           try {
@@ -108,6 +112,7 @@ export class TofuDir {
           stdout,
           stderr,
           ms: performance.now() - t0,
+          timedOut,
           processes: watcher?.processes() ?? [],
         });
       });
