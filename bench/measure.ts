@@ -256,7 +256,7 @@ export interface BenchResults {
   setup: { programDirMs: number; packageBuildMs: number };
   runs: RunResult[];
   rows: Row[];
-  /** Request economy (README "Guarantees", few requests): asserted by the CLI and the test. */
+  /** Request economy (docs/guarantees.md, few requests): asserted by the CLI and the test. */
   economy: Check[];
   /** Performance floors: reported as PASS/FAIL, never asserted in timed tests. */
   floors: Check[];
@@ -1057,7 +1057,7 @@ function summarize(runs: RunResult[], o: Required<BenchOptions>, meta: BenchResu
   return rows;
 }
 
-/** README "Guarantees" (few requests): the provider's requests, whatever N and the parallelism,
+/** docs/guarantees.md (few requests): the provider's requests, whatever N and the parallelism,
  *  counted per plugin process the CLI started for the command. */
 export function economyChecks(results: BenchResults): Check[] {
   const checks: Check[] = [];

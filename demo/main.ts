@@ -232,7 +232,7 @@ function ensureBuilt(allowBuild: boolean): void {
  */
 function locateCli(): Promise<{ binDir: string; builtNow: boolean }> {
   t.command(
-    "npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227 and has its language host, else v3.274.1 built from Go modules once per machine",
+    "npm run --silent pulumi:bin   # the pulumi on PATH when >= 3.227 and has its language host, else the pinned CLI built from Go modules once per machine",
   );
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [path.join(REPO, "dev", "pulumi-cli.sh"), "bin"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });

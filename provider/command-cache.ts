@@ -7,7 +7,7 @@ import { receivedStackConfig, resetStackConfig, stackConfigGeneration } from "./
 
 /**
  * What the plugin process keeps for the length of one Pulumi command: one ImageService per (cloud,
- * region) and the member lists read so far (README "Guarantees": few requests).
+ * region) and the member lists read so far (docs/guarantees.md: few requests).
  */
 
 const services = new Map<string, Promise<ImageService>>();

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
  * Refuses, at registration, an ImageMember or a second ImageShare on the image of an exclusive
  * ImageShare of the same program: the exclusive one would remove the others' members at its next
  * `pulumi up --refresh`, and they would add them back. Only image ids known when the resources are
- * registered (plain strings) can be compared; README says what happens with the others.
+ * registered (plain strings) can be compared; docs/resources.md says what happens with the others.
  *
  * One record per program run, keyed by its stack resource: a process that runs several programs
  * (the Automation API's inline programs) starts each afresh.

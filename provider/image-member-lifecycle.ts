@@ -10,7 +10,7 @@ import { mayTakeOver, warnTakenOver } from "./takeover";
 /**
  * The producer side: the image owner declares that a project is a member of its image.
  *
- * Drift, for the producer (README "Drift detection in CI"): the membership removed or the image deleted is drift; the
+ * Drift, for the producer (docs/drift-detection.md): the membership removed or the image deleted is drift; the
  * consumer accepting or rejecting is not (status is not tracked unless pinned, which needs an admin).
  */
 

@@ -8,7 +8,7 @@ import { placementDiff, placementOf } from "./placement";
 /**
  * The consumer side: a member project declares what it makes of a share (accepted by default).
  *
- * Drift, for the consumer (README "Drift detection in CI"): its status changed outside the stack, or the share removed.
+ * Drift, for the consumer (docs/drift-detection.md): its status changed outside the stack, or the share removed.
  * A consumer cannot delete a membership, only hide it: destroy sets `statusOnDelete`.
  */
 

@@ -6,7 +6,7 @@ import type { CloudOptions } from "./types";
 
 /**
  * Turns CloudOptions, stack config, clouds.yaml and OS_* variables into one resolved cloud, in the
- * order README "Configuration" gives:
+ * order docs/configuration.md gives:
  * - the auth source is exactly one of: the `cloud` option (its entry, overridden by explicit
  *   credential options), the stack's `openstack:*` config (over the entry `openstack:cloud` names),
  *   the entry `OS_CLOUD` names, the `OS_*` variables;

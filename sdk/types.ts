@@ -35,7 +35,7 @@ export type AuthType = "password" | "v3password" | "v3applicationcredential" | "
 
 /**
  * Where and how to reach Glance. Every field is optional: unset fields come from the stack config,
- * the clouds.yaml entry or `OS_*` variables, in the order README "Configuration" gives.
+ * the clouds.yaml entry or `OS_*` variables, in the order docs/configuration.md gives.
  */
 export interface CloudOptions {
   /** A clouds.yaml entry; explicit credential fields below override its values. */

@@ -3,7 +3,7 @@
 // measured at the counting proxies and the plugin processes each command started, never the times
 // (those depend on whatever else shares the two cores).
 //
-// README "Guarantees" (few requests): at most one token request per credential set per plugin
+// docs/guarantees.md (few requests): at most one token request per credential set per plugin
 // process, whatever N and the parallelism; one POST per created member; refreshing N producer members
 // of one image costs one list request per plugin process that reads them and no single-member GET;
 // one DELETE per member.
@@ -23,9 +23,9 @@ import { requireLocalInstance } from "../support/cloud";
 
 const N = 20;
 
-/** Plugin processes the CLI v3.274.1 starts per command (measured; the preview of a refresh is a second one). */
+/** Plugin processes the CLI (dev/pulumi-cli.sh) starts per command (measured; the preview of a refresh is a second one). */
 const PLUGIN_PROCESSES: Record<Operation, number> = { create: 1, refresh: 1, check: 2, delete: 1 };
-/** Node.js language hosts the CLI v3.274.1 starts per command for the stacks' folder program (measured:
+/** Node.js language hosts the CLI (dev/pulumi-cli.sh) starts per command for the stacks' folder program (measured:
  *  `up` and `preview` start one to list the program's plugins and one to run it; refresh and destroy,
  *  which do not run the program, one). */
 const LANGUAGE_HOSTS: Record<Operation, number> = { create: 2, refresh: 1, check: 2, delete: 1 };

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchSetup, OPERATIONS, type Operation, setupBench } from "../../bench/measure";
 import { formatScale, runScale, type ScaleMethod, type ScaleResults, type ScaleRow, writeScale } from "../../bench/scale";
 import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
+import { pulumiCli } from "../../dev/harness/pulumi";
 import { requireLocalInstance } from "../support/cloud";
 
 const N = 20;
@@ -68,7 +69,7 @@ describe(`the scale benchmark, N = ${N} as 1 × ${N} and 10 × ${N / 10}, throug
       }
       if (r.operation === "create" && r.method !== "raw") expect(r.stateBytes).toBeGreaterThan(0);
     }
-    expect(results.meta).toMatchObject({ sizes: [N], layouts: [1, 10], runs: 1, memberWritesInFlight: 8, pulumi: "v3.274.1" });
+    expect(results.meta).toMatchObject({ sizes: [N], layouts: [1, 10], runs: 1, memberWritesInFlight: 8, pulumi: pulumiCli().version });
   });
 
   it("ImageShare: N POSTs to create, one member list per image to refresh and to check, N DELETEs; at most one token per command", () => {

@@ -28,7 +28,7 @@ import { LeakWatch } from "../support/leaks";
  * bursts, 429 with Retry-After, delays. `up` ends with exactly the 100 members and no error; a second
  * `up` changes nothing; both drift checks pass; `destroy` leaves none. FAULT_SEED=<n> replays a run
  * (the seed is printed). The CLI counts the stack resource in its summary (not its default provider):
- * 100 members are 101 there.
+ * 100 members are 101 there. Then the same for one ImageShare of 100 members of another image.
  */
 type Pkg = typeof import("pulumi-image-members");
 
@@ -67,6 +67,9 @@ let proxy: FaultProxy;
 let prog: ProgramDir;
 let eng: PulumiStack<Pkg>;
 let image: string;
+let shareImage: string;
+/** clouds.yaml whose Glance is the proxy. */
+let proxiedClouds: string;
 const leaks = new LeakWatch();
 const memberIds = Array.from({ length: MEMBERS }, () => crypto.randomUUID().replaceAll("-", ""));
 const program = (pkg: Pkg) => {
@@ -75,19 +78,20 @@ const program = (pkg: Pkg) => {
 
 beforeAll(async () => {
   const seed = seedCovering(MIX, MEMBERS);
-  [proxy, prog, image] = await Promise.all([
+  [proxy, prog, image, shareImage] = await Promise.all([
     startFaultProxy(cloud.imageUrl, { seed, faults: MIX }),
     createProgramDir(projectPackage(), { label: "engine-faults" }),
-    createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "engine-faults-100" }),
+    createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "engine-faults-100" }, "file"),
+    createTestImage(cloud.cloudsFile, "producer", { visibility: "shared", name: "engine-faults-share-100" }, "file"),
   ]);
   console.log(`[engine-faults] FAULT_SEED=${seed} (set it to replay this run)`);
   // Glance through the proxy, Keystone direct: the stack names its cloud, the environment the file
-  const cloudsFile = cloudsFileVia(cloud.cloudsFile, { glance: proxy.url });
+  proxiedClouds = cloudsFileVia(cloud.cloudsFile, { glance: proxy.url });
   eng = leaks.stack(
     await PulumiStack.create<Pkg>({
       programDir: prog,
       config: { "openstack:cloud": "producer" },
-      env: { OS_CLIENT_CONFIG_FILE: cloudsFile },
+      env: { OS_CLIENT_CONFIG_FILE: proxiedClouds },
     }),
   );
 });
@@ -101,8 +105,8 @@ afterAll(async () => {
 
 afterEach(() => leaks.expectClean(cloud.secrets, [proxy]));
 
-async function glanceMembers(): Promise<string[]> {
-  const r = await listMembersRaw(cloud.cloudsFile, "producer", image);
+async function glanceMembers(of = image): Promise<string[]> {
+  const r = await listMembersRaw(cloud.cloudsFile, "producer", of);
   expect(r.status).toBe(200);
   return (r.body.members as { member_id: string }[]).map((m) => m.member_id);
 }
@@ -206,5 +210,60 @@ describe(`${MEMBERS} ImageMembers while 20% of Glance's requests fail`, () => {
     expect(await glanceMembers()).toEqual([]);
     expect(eng.readState().resources).toEqual([]);
     console.log(`[engine-faults] all commands: ${proxy.summary()}`);
+  });
+});
+
+describe(`an ImageShare of ${MEMBERS} members while 20% of Glance's requests fail`, () => {
+  let share: PulumiStack<Pkg>;
+  const shareProgram = (pkg: Pkg) => {
+    new pkg.ImageShare("share", { imageId: shareImage, memberIds });
+  };
+  const SHARE = "pulumi-nodejs:dynamic/glance:ImageShare";
+
+  beforeAll(async () => {
+    proxy.setFaults(MIX);
+    share = leaks.stack(
+      await PulumiStack.create<Pkg>({
+        programDir: prog,
+        stack: "share",
+        config: { "openstack:cloud": "producer" },
+        env: { OS_CLIENT_CONFIG_FILE: proxiedClouds },
+      }),
+    );
+  });
+
+  it("up ends with exactly the 100 members in Glance and in the state, and no error", async () => {
+    const { result, log } = await phase("ImageShare up", () => share.up(shareProgram));
+    expect(result.summary).toEqual({ create: 2 });
+    const members = await glanceMembers(shareImage);
+    expect([...members].sort()).toEqual([...memberIds].sort());
+    const state = share.readState().resources.filter((r) => r.type === SHARE);
+    expect(state).toHaveLength(1);
+    expect([...(state[0].outputs.memberIds as string[])].sort()).toEqual([...memberIds].sort());
+    expect(state[0].initErrors).toBeUndefined();
+    // the faults reached this resource's writes: Glance's POSTs met lost requests and lost answers
+    const posts = log.filter((e) => e.method === "POST");
+    expect(posts.filter((e) => e.fault !== "none").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a rerun changes nothing, and both drift checks pass under the same faults", async () => {
+    const again = await phase("ImageShare second up", () => share.up(shareProgram, { expectNoChanges: true }));
+    expect(again.result.summary).toEqual({ same: 2 });
+    expect(again.log).toEqual([]);
+    const preview = await phase("ImageShare preview --refresh --expect-no-changes", () =>
+      share.preview(shareProgram, { refresh: true, expectNoChanges: true }),
+    );
+    expect(changes(preview.result)).toEqual([]);
+    const refresh = await phase("ImageShare refresh --preview-only --expect-no-changes", () =>
+      share.refresh({ previewOnly: true, expectNoChanges: true }),
+    );
+    expect(changes(refresh.result)).toEqual([]);
+  });
+
+  it("destroy leaves no member", async () => {
+    const { result } = await phase("ImageShare destroy", () => share.destroy());
+    expect(result.summary).toEqual({ delete: 2 });
+    expect(await glanceMembers(shareImage)).toEqual([]);
+    expect(share.readState().resources).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * the file backend's history and backups, the CLI's logs, the stack's config file), everything the
  * Pulumi CLI printed (plugin output included) and its engine events, the errors and messages of every
  * command, any error a test caught — may contain a password, an application-credential secret or a
- * Keystone token (README "Guarantees": no token, password or secret ever appears in an error, a log
+ * Keystone token (docs/guarantees.md: no token, password or secret ever appears in an error, a log
  * line or a test snapshot).
  *
  * Passwords and secrets are known strings (`testCloud().secrets`, an own instance's `password`, a

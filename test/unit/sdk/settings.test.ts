@@ -411,9 +411,8 @@ describe("every place the settings table names is read", () => {
   });
 });
 
-describe("README's Configuration section", () => {
-  const readme = fs.readFileSync(path.join(__dirname, "../../../README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+describe("docs/configuration.md", () => {
+  const section = fs.readFileSync(path.join(__dirname, "../../../docs/configuration.md"), "utf8");
   for (const [field, s] of Object.entries(settingSources as Record<Field, SettingSource>)) {
     it(`names ${field} and each of its places`, () => {
       const names = [...(s.stack ? [s.stack] : []), ...(s.cloudsYaml ?? []).map((k) => k.replace(/^auth\./, "")), ...(s.env ?? [])];
