@@ -2,7 +2,7 @@
 // against the real Keystone + Glance, recording the exit code of the step the row is about (the drift
 // check, or the create or destroy) and the first meaningful line the tool printed.
 //
-//   tools    ours              ImageMember / MemberAcceptance / AcceptShares through the real Pulumi CLI
+//   tools    ours              ImageShare / MemberAcceptance / AcceptShares through the real Pulumi CLI
 //            opentofu          openstack_images_image_access_v2 / _accept_v2 (terraform-provider-openstack 3.4.0)
 //            pulumi-openstack  @pulumi/openstack 3.15.2 images.ImageAccess / ImageAccessAccept (bridged provider)
 //   checks   ours, pulumi-openstack: pulumi preview --refresh --expect-no-changes  (0 clean, 7 changes, else error)
@@ -184,7 +184,7 @@ const fromTofu = (command: string, r: TofuRun): Cmd => ({
 /** The folder's own program (its index.js, from bench/programs/), run by the CLI's language host. */
 const program = {};
 
-/** Ours: ImageMember / MemberAcceptance / AcceptShares, each naming its clouds.yaml entry with `cloud`
+/** Ours: ImageShare / MemberAcceptance / AcceptShares, each naming its clouds.yaml entry with `cloud`
  *  (bench/programs/drift-ours.js, the declarations in inputs/<stack>.json). */
 function oursDriver(cloudsFile: string): Driver {
   return {
