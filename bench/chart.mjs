@@ -35,12 +35,8 @@ export function chartSpec(rows) {
       height: 150,
       layer: [
         { mark: { type: "line" } },
-        {
-          mark: { type: "point", size: 40 },
-          encoding: {
-            filled: { condition: { test: "datum.limit === 'measured'", value: true }, value: false },
-          },
-        },
+        { transform: [{ filter: "datum.limit === 'measured'" }], mark: { type: "point", filled: true, size: 40 } },
+        { transform: [{ filter: "datum.limit !== 'measured'" }], mark: { type: "point", filled: false, size: 70, strokeWidth: 2 } },
       ],
       encoding: {
         x: { field: "members", type: "quantitative", scale: { type: "log" }, title: "memberships N", axis: { values: [100, 1000, 5000] } },
