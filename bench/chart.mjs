@@ -4,6 +4,7 @@
 //
 //   node bench/chart.mjs bench-results.json bench-results.svg     redraw a chart from saved results
 import * as fs from "node:fs";
+import { pathToFileURL } from "node:url";
 import * as vega from "vega";
 import * as vl from "vega-lite";
 
@@ -55,7 +56,7 @@ export async function renderChart(rows) {
   return view.toSVG();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [input, output] = process.argv.slice(2);
   if (!input || !output) {
     console.error("usage: node bench/chart.mjs RESULTS.json OUT.svg");

@@ -647,7 +647,7 @@ export async function tofuPhase(
   const childrenCpu = exitedChildrenCpuMs() - children0;
   const harnessCpuMs = cpuSince(cpu);
   const requests = bench.take();
-  if (r.timedOut) {
+  if (r.timedOut && o.timeoutMs !== undefined) {
     const plugins = tofuPlugins(r.processes);
     const rss = plugins.map((p) => p.peakRssKb).filter((x): x is number => x !== undefined);
     return {

@@ -13,7 +13,7 @@ import { type OpenStack, startOpenStack } from "../../dev/harness/openstack";
 import { createProgramDir, type ProgramDir, projectPackage, REPO_ROOT } from "../../dev/harness/programs";
 import { languageHosts, PulumiStack, type StackConfig } from "../../dev/harness/pulumi";
 import { requireLocalInstance } from "../support/cloud";
-import { createTestImage } from "../support/images";
+import { createTestImage, deleteTestImages } from "../support/images";
 
 /** README's marked snippets, by name. */
 export function readmeSnippets(markdown: string): Record<string, string> {
@@ -69,6 +69,7 @@ describe("README's snippets, compiled and run through the real CLI", () => {
   afterAll(async () => {
     for (const s of stacks.reverse()) await s.destroy({ allowFailure: true }).catch(() => undefined);
     for (const d of dirs) d.remove();
+    await deleteTestImages(); // before the instance they live in goes
     await os?.stop();
   }, 300_000);
 

@@ -241,9 +241,14 @@ describe(`an ImageShare of ${MEMBERS} members while 20% of Glance's requests fai
     expect(state).toHaveLength(1);
     expect([...(state[0].outputs.memberIds as string[])].sort()).toEqual([...memberIds].sort());
     expect(state[0].initErrors).toBeUndefined();
-    // the faults reached this resource's writes: Glance's POSTs met lost requests and lost answers
+    // the faults reached this resource's writes, and every POST whose answer was lost after Glance
+    // acted was retried, met 409 and was taken as created
     const posts = log.filter((e) => e.method === "POST");
     expect(posts.filter((e) => e.fault !== "none").length).toBeGreaterThanOrEqual(5);
+    const lostCreates = posts.filter((e) => e.fault === "dropAfter" && e.upstreamStatus === 200).length;
+    const recovered = posts.filter((e) => e.upstreamStatus === 409 && e.clientSaw === 409).length;
+    console.log(`[engine-faults] ImageShare up: ${lostCreates} creates whose 200 was lost, ${recovered} POSTs answered 409`);
+    expect(recovered).toBe(lostCreates);
   });
 
   it("a rerun changes nothing, and both drift checks pass under the same faults", async () => {

@@ -26,9 +26,9 @@ export function anchorOf(heading: string): string {
   return heading
     .trim()
     .toLowerCase()
-    .replace(/[`*_]/g, "")
+    .replace(/[`*]/g, "")
     .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/[^\p{L}\p{N}\s-]/gu, "")
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
     .replace(/\s/g, "-");
 }
 
@@ -63,7 +63,7 @@ function links(file: string): Link[] {
 function broken(link: Link): string | undefined {
   const [rel, fragment] = link.target.split("#", 2) as [string, string | undefined];
   const target = rel ? path.resolve(path.dirname(path.join(ROOT, link.file)), decodeURIComponent(rel)) : path.join(ROOT, link.file);
-  if (!target.startsWith(ROOT)) return "points outside the repository";
+  if (target !== ROOT && !target.startsWith(ROOT + path.sep)) return "points outside the repository";
   if (!fs.existsSync(target)) return "no such file";
   if (fragment !== undefined && target.endsWith(".md") && !anchors(target).has(fragment)) return `no heading #${fragment}`;
   return undefined;
