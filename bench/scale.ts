@@ -438,7 +438,7 @@ export async function runScale(bench: BenchSetup, options: ScaleOptions = {}): P
     else
       peerVersions[m] =
         m === "opentofu"
-          ? `OpenTofu ${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`
+          ? `${(p as TofuPeer).version}, terraform-provider-openstack ${(p as TofuPeer).providerVersion}`
           : `@pulumi/openstack ${PULUMI_OPENSTACK_VERSION}, bridged pulumi-resource-openstack ${(p as PulumiOpenStackPeer).pluginVersion}`;
   }
   const cases: Case[] = o.sizes.flatMap((members) => o.layouts.map((images) => ({ members, images })));
