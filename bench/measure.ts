@@ -338,7 +338,7 @@ async function memberCount(cloudsFile: string, entry: string, imageId: string): 
   return (r.body.members as unknown[]).length;
 }
 
-async function expectMembers(bench: BenchSetup, entry: string, imageId: string, want: number, what: string): Promise<void> {
+export async function expectMembers(bench: BenchSetup, entry: string, imageId: string, want: number, what: string): Promise<void> {
   const have = await memberCount(bench.cloud.cloudsFile, entry, imageId);
   if (have !== want) throw new Error(`${what}: image ${imageId} has ${have} members, expected ${want}`);
 }

@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REQUEST_KINDS, type RequestCounts, type RequestKind } from "../dev/harness/counting-proxy";
-import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
+import { createImage, deleteImage, session } from "../dev/harness/images";
 import { pulumiCli, type RunOptions, type RunResult } from "../dev/harness/pulumi";
 import { MEMBER_WRITES_IN_FLIGHT } from "../provider/parallel";
 import { writeInputs } from "./folder-program";
@@ -31,6 +31,7 @@ import {
   type CliStack,
   COMMANDS,
   cliPhase,
+  expectMembers,
   median,
   memberIds,
   newStack,
@@ -42,7 +43,7 @@ import {
   tofuPhase,
 } from "./measure";
 import { type Peers, PULUMI_OPENSTACK_VERSION, type PulumiOpenStackPeer, type TofuPeer } from "./peers";
-import { rawCreate, rawDelete, rawList } from "./raw";
+import { membershipsOf, rawCreate, rawDelete, rawList } from "./raw";
 import { TofuDir, tofuConfig } from "./tofu";
 
 export type ScaleMethod = "ImageShare" | "ImageMember" | "opentofu" | "pulumi-openstack" | "raw" | "noop";
@@ -155,15 +156,10 @@ const sample = (p: PhaseResult, extra: Partial<Sample> = {}): Sample => ({
   ...extra,
 });
 
-async function expectMembers(bench: BenchSetup, cloud: string, images: CaseImages[], full: boolean, what: string): Promise<void> {
-  for (const { imageId, memberIds } of images) {
-    const r = await listMembersRaw(bench.cloud.cloudsFile, cloud, imageId);
-    if (r.status !== 200) throw new Error(`${what}: listing the members of ${imageId} answered ${r.status}`);
-    const have = (r.body.members as unknown[]).length;
-    const want = full ? memberIds.length : 0;
-    if (have !== want) throw new Error(`${what}: image ${imageId} has ${have} members, expected ${want}`);
-  }
-  bench.take(); // those list requests are not the next command's
+/** Each image has all its members (`full`) or none; the list requests are not the next command's. */
+async function expectAll(bench: BenchSetup, cloud: string, images: CaseImages[], full: boolean, what: string): Promise<void> {
+  for (const { imageId, memberIds } of images) await expectMembers(bench, cloud, imageId, full ? memberIds.length : 0, what);
+  bench.take();
 }
 
 /** The four commands on a CLI stack, stopping after a command stopped at the limit. */
@@ -188,8 +184,8 @@ async function cliCommands(
     // a stopped up leaves a partial state: its size says nothing per membership
     out[op] = sample(phase, op === "create" && phase.checkpoint && !phase.capped ? { stateBytes: phase.checkpoint.finalBytes } : {});
     if (phase.capped) break;
-    if (images && op === "create") await expectMembers(bench, c.cloud, images, true, `after ${COMMANDS.create}`);
-    if (images && op === "delete") await expectMembers(bench, c.cloud, images, false, `after ${COMMANDS.delete}`);
+    if (images && op === "create") await expectAll(bench, c.cloud, images, true, `after ${COMMANDS.create}`);
+    if (images && op === "delete") await expectAll(bench, c.cloud, images, false, `after ${COMMANDS.delete}`);
   }
   return out;
 }
@@ -240,8 +236,8 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
         const state = path.join(t.dir, "terraform.tfstate");
         out[op] = sample(phase, op === "create" && !phase.capped && fs.existsSync(state) ? { stateBytes: fs.statSync(state).size } : {});
         if (phase.capped) break;
-        if (op === "create") await expectMembers(bench, o.cloud, images, true, `after ${TOFU_COMMANDS.create}`);
-        if (op === "delete") await expectMembers(bench, o.cloud, images, false, `after ${TOFU_COMMANDS.delete}`);
+        if (op === "create") await expectAll(bench, o.cloud, images, true, `after ${TOFU_COMMANDS.create}`);
+        if (op === "delete") await expectAll(bench, o.cloud, images, false, `after ${TOFU_COMMANDS.delete}`);
       }
       return out;
     } finally {
@@ -249,7 +245,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
     }
   }
   // raw HTTP: each script whole, its token included
-  const memberships = images.flatMap(({ imageId, memberIds }) => memberIds.map((member) => ({ imageId, member })));
+  const memberships = images.flatMap(({ imageId, memberIds }) => membershipsOf(imageId, memberIds));
   const script = async (op: Operation, body: (target: { imageUrl: string; token: string }) => Promise<unknown>) => {
     const done = progress(op);
     bench.take();
@@ -264,7 +260,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
   };
   const out: MethodRun = {};
   out.create = await script("create", (t) => rawCreate(t, memberships, parallel));
-  await expectMembers(bench, o.cloud, images, true, "after raw POSTs");
+  await expectAll(bench, o.cloud, images, true, "after raw POSTs");
   out.refresh = await script("refresh", (t) =>
     rawList(
       t,
@@ -273,7 +269,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
     ),
   );
   out.delete = await script("delete", (t) => rawDelete(t, memberships, parallel));
-  await expectMembers(bench, o.cloud, images, false, "after raw DELETEs");
+  await expectAll(bench, o.cloud, images, false, "after raw DELETEs");
   return out;
 }
 
