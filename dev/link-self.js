@@ -3,8 +3,8 @@
 // user's project. Node resolves a package's own name only for a module whose nearest package.json
 // is that package's, and neither module that needs the name here has one: the program's index.ts
 // (examples/from-config has a package.json of its own, so the folder can be copied out and
-// installed alone), and the serialized provider shims, which Pulumi's plugin process compiles from
-// the state without a file name: their require("pulumi-image-members/runtime") searches only the
+// installed alone), and the serialized providers, which Pulumi's plugin process compiles from the
+// state without a file name: their require("pulumi-image-members/...") searches only the
 // node_modules folders above the plugin's working directory, the project directory.
 const fs = require("node:fs");
 const path = require("node:path");

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type MemberStatus, type SharedImage, type StatusOnDelete, statusesOnDelete } from "../sdk/types";
 import { checkId, checkStatus } from "../sdk/validation";
+import { dynamicType, withProvider } from "./dynamic-resource";
 import { openFor } from "./functions";
 import { refuseImport } from "./import-option";
-import { acceptSharesDynamicProvider } from "./shims";
 
 export interface AcceptSharesArgs {
   /**
@@ -127,7 +127,7 @@ async function listMatching(name: string, args: AcceptSharesArgs, owners: string
  * from a trusted owner is then a difference the drift check reports and a plain `pulumi up`
  * answers; a share the owner removed drops out. Type token `pulumi-nodejs:dynamic/glance:AcceptShares`.
  */
-export class AcceptShares extends pulumi.dynamic.Resource {
+export class AcceptShares extends pulumi.CustomResource {
   /** The ids of the images answered, sorted. */
   declare readonly imageIds: pulumi.Output<string[]>;
   /** This project's answer to each, by image id. */
@@ -146,9 +146,9 @@ export class AcceptShares extends pulumi.dynamic.Resource {
     refuseImport("AcceptShares", name, opts, "it answers every share of its owners when created: nothing needs importing");
     const owners = [...new Set(args.owners)];
     super(
-      acceptSharesDynamicProvider,
+      dynamicType("AcceptShares"),
       name,
-      {
+      withProvider("accept-shares", {
         owners,
         imageIds: pulumi.output(listMatching(name, args, owners)),
         status: args.status,
@@ -159,10 +159,8 @@ export class AcceptShares extends pulumi.dynamic.Resource {
         region: args.region,
         statuses: undefined,
         memberId: undefined,
-      },
+      }),
       opts,
-      "glance",
-      "AcceptShares",
     );
   }
 }

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
+import { dynamicType, withProvider } from "./dynamic-resource";
 import { declareMembersOf } from "./exclusive-images";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
-import { imageMemberDynamicProvider } from "./shims";
 
 export interface ImageMemberArgs extends PlacementArgs {
   /** The image to share; it must have visibility `shared` and belong to the credential's project. A change replaces. */
@@ -26,7 +26,7 @@ export interface ImageMemberArgs extends PlacementArgs {
  * The producer side of a share: project `memberId` is a member of image `imageId`.
  * Id `<imageId>/<memberId>`; type token `pulumi-nodejs:dynamic/glance:ImageMember`.
  */
-export class ImageMember extends pulumi.dynamic.Resource {
+export class ImageMember extends pulumi.CustomResource {
   declare readonly imageId: pulumi.Output<string>;
   declare readonly memberId: pulumi.Output<string>;
   declare readonly region: pulumi.Output<string | undefined>;
@@ -39,12 +39,10 @@ export class ImageMember extends pulumi.dynamic.Resource {
     refuseImport("ImageMember", name, opts, "set adoptExisting: true on it instead, to take over the membership that exists");
     declareMembersOf(args.imageId, `ImageMember "${name}"`, false);
     super(
-      imageMemberDynamicProvider,
+      dynamicType("ImageMember"),
       name,
-      { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined },
+      withProvider("image-member", { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }),
       opts,
-      "glance",
-      "ImageMember",
     );
   }
 }

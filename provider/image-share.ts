@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus } from "../sdk/types";
+import { dynamicType, withProvider } from "./dynamic-resource";
 import { declareMembersOf } from "./exclusive-images";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
-import { imageShareDynamicProvider } from "./shims";
 
 export interface ImageShareArgs extends PlacementArgs {
   /** The image to share; it must have visibility `shared` and belong to the credential's project. A change replaces. */
@@ -29,7 +29,7 @@ export interface ImageShareArgs extends PlacementArgs {
  * resource for the whole set (as GCP's `_iam_binding` beside ImageMember's `_iam_member`).
  * Id: the image id; type token `pulumi-nodejs:dynamic/glance:ImageShare`.
  */
-export class ImageShare extends pulumi.dynamic.Resource {
+export class ImageShare extends pulumi.CustomResource {
   declare readonly imageId: pulumi.Output<string>;
   /** The declared members that are members. */
   declare readonly memberIds: pulumi.Output<string[]>;
@@ -43,12 +43,17 @@ export class ImageShare extends pulumi.dynamic.Resource {
     refuseImport("ImageShare", name, opts, "set adoptExisting: true on it instead, to take over the members that exist");
     declareMembersOf(args.imageId, `ImageShare "${name}"`, args.exclusive === true);
     super(
-      imageShareDynamicProvider,
+      dynamicType("ImageShare"),
       name,
-      { region: undefined, cloud: undefined, exclusive: undefined, adoptExisting: undefined, ...args, statuses: undefined },
+      withProvider("image-share", {
+        region: undefined,
+        cloud: undefined,
+        exclusive: undefined,
+        adoptExisting: undefined,
+        ...args,
+        statuses: undefined,
+      }),
       opts,
-      "glance",
-      "ImageShare",
     );
   }
 }

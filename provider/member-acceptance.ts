@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MemberStatus, StatusOnDelete } from "../sdk/types";
+import { dynamicType, withProvider } from "./dynamic-resource";
 import { refuseImport } from "./import-option";
 import type { PlacementArgs } from "./placement";
-import { memberAcceptanceDynamicProvider } from "./shims";
 
 export interface MemberAcceptanceArgs extends PlacementArgs {
   /** The image shared with this project. A change replaces. */
@@ -21,7 +21,7 @@ export interface MemberAcceptanceArgs extends PlacementArgs {
  * The consumer side of a share: this project's answer to being made a member of `imageId`.
  * Id `<imageId>/<memberId>`; type token `pulumi-nodejs:dynamic/glance:MemberAcceptance`.
  */
-export class MemberAcceptance extends pulumi.dynamic.Resource {
+export class MemberAcceptance extends pulumi.CustomResource {
   declare readonly imageId: pulumi.Output<string>;
   declare readonly memberId: pulumi.Output<string>;
   declare readonly status: pulumi.Output<MemberStatus>;
@@ -34,9 +34,9 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
   constructor(name: string, args: MemberAcceptanceArgs, opts?: pulumi.CustomResourceOptions) {
     refuseImport("MemberAcceptance", name, opts, "leave it out: a MemberAcceptance always acts on the membership that exists");
     super(
-      memberAcceptanceDynamicProvider,
+      dynamicType("MemberAcceptance"),
       name,
-      {
+      withProvider("member-acceptance", {
         memberId: undefined,
         status: undefined,
         statusOnDelete: undefined,
@@ -45,10 +45,8 @@ export class MemberAcceptance extends pulumi.dynamic.Resource {
         ...args,
         createdAt: undefined,
         updatedAt: undefined,
-      },
+      }),
       opts,
-      "glance",
-      "MemberAcceptance",
     );
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The implementation the serialized provider shims load at call time, as
- * `require("pulumi-image-members/runtime")`. That module path is written into every stack's state
+ * The implementation the serialized providers of 0.1.x (shims) load at call time, as
+ * `require("pulumi-image-members/runtime")`. That module path is written into their stacks' state
  * (`__provider`), so it is exported forever, and everything here must accept state written by
- * earlier versions.
+ * earlier versions. Later versions store a require of `./dynamic/*` (dynamic-resource.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { preloadHttpClient } from "../sdk/http";

@@ -107,6 +107,21 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     expect(changed(up2)).toEqual(["create pulumi:pulumi:Stack image-members-consumer", `create ${ACCEPTANCE} accept-${image}`]);
     expect(up2.outputs).toEqual({ shared: {}, accepted: { [image]: "accepted" } });
     expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).toContain(image);
+    // through the symlinked install too, each resource stores the compact require of its provider
+    // module (Pulumi's serializer would copy a module outside node_modules by value), and the first
+    // position of its stack trace is the program's, not the package's constructor
+    for (const eng of [producer, consumer]) {
+      const resources = eng.resources().filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/glance:"));
+      expect(resources).toHaveLength(1);
+      for (const r of resources) {
+        for (const text of [r.inputs.__provider, r.outputs.__provider]) {
+          expect(text).toMatch(/^exports\.handler=\(\)=>require\("pulumi-image-members\/dynamic\/(image-share|member-acceptance)"\)$/);
+        }
+        // (a frame of an anonymous callback, as the program's .map, has no position Pulumi can parse)
+        const positions = (r.stackTrace as { sourcePosition?: string }[]).flatMap((f) => (f.sourcePosition ? [f.sourcePosition] : []));
+        expect(positions[0]).toMatch(/^project:\/\/\/examples\/from-config\/index\.ts#\d+,\d+$/);
+      }
+    }
 
     for (const eng of [producer, consumer]) {
       const check = await eng.preview(program, { refresh: true, expectNoChanges: true });
