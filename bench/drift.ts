@@ -190,7 +190,7 @@ function oursDriver(cloudsFile: string): Driver {
   return {
     tool: "ours",
     async stack(label, decls) {
-      const prog: ProgramDir = await createProgramDir(projectPackage(), { label: `drift-${label}` });
+      const prog: ProgramDir = await createProgramDir(projectPackage(), { label: `drift-${label}`, outsideRepository: true });
       useProgram(prog.dir, "drift-ours.js");
       writeInputs(prog.dir, label, { decls });
       const eng = await PulumiStack.create<Pkg>({

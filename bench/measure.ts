@@ -298,6 +298,8 @@ export async function setupBench(cloud: Cloud): Promise<BenchSetup> {
     program = await createProgramDir(projectPackage(), {
       label: "bench",
       project: "bench",
+      // as the bridged peer's program folder is: nothing resolves from this repository
+      outsideRepository: true,
       // the folder's program (bench/programs/members.js; inputs per stack) and the no-op provider it loads
       files: { "index.js": programSource("members.js"), [NOOP_FILE]: fs.readFileSync(path.join(__dirname, NOOP_FILE), "utf8") },
     });

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -64,6 +65,13 @@ export interface ProgramDirOptions {
   files?: Record<string, string>;
   /** Writes a Pulumi.yaml with this project name. */
   project?: string;
+  /**
+   * Make it under the system's temporary directory instead of test/.work/programs: then nothing the
+   * program or the language host requires resolves from this repository's node_modules (under the
+   * repository, `@pulumi/pulumi/cmd/run` loads the repository's TypeScript and ts-node for every
+   * program, JavaScript too), as in a user's project. For JavaScript programs only.
+   */
+  outsideRepository?: boolean;
 }
 
 /** The project itself (the repo root), which must have been built (`npm test` builds before vitest):
@@ -158,11 +166,12 @@ async function buildTemplate(
   };
 }
 
-/** A fresh program directory with the package (and `@pulumi/pulumi`) installed, under test/.work/programs. */
+/** A fresh program directory with the package (and `@pulumi/pulumi`) installed, under test/.work/programs
+ *  (or the system's temporary directory: `outsideRepository`). */
 export async function createProgramDir(source: PackageSource = projectPackage(), opts: ProgramDirOptions = {}): Promise<ProgramDir> {
   const template = await installTemplate(source);
   const started = Date.now();
-  const root = path.join(WORK_DIR, "programs");
+  const root = opts.outsideRepository ? path.join(os.tmpdir(), "pulumi-image-members-programs") : path.join(WORK_DIR, "programs");
   fs.mkdirSync(root, { recursive: true });
   removeOrphanedProgramDirs(root);
   const label = (opts.label ?? template.pkg.name).replace(/[^A-Za-z0-9._-]/g, "_");
