@@ -55,7 +55,15 @@ import {
 import { createImage, deleteImage, listMembersRaw, session } from "../dev/harness/images";
 import type { ProcessSample } from "../dev/harness/processes";
 import { createProgramDir, type ProgramDir, projectPackage } from "../dev/harness/programs";
-import { type RunResult as CliResult, languageHosts, PulumiRunError, PulumiStack, pulumiCli, type RunOptions } from "../dev/harness/pulumi";
+import {
+  type RunResult as CliResult,
+  languageHosts,
+  PulumiRunError,
+  PulumiStack,
+  pulumiCli,
+  type RunOptions,
+  type StackConfig,
+} from "../dev/harness/pulumi";
 import { programSource, useProgram, writeInputs } from "./folder-program";
 import {
   bridgedPlugins,
@@ -369,6 +377,7 @@ export async function newStack(
   o: Pick<BenchOptions, "parallel" | "skipCheckpoints">,
   label: string,
   env: Record<string, string> = {},
+  config: StackConfig = {},
 ): Promise<CliStack> {
   const stateDir = fs.mkdtempSync(path.join(bench.program.dir, `.state-${label}-`));
   // the program directory as a plain project folder: PulumiStack never removes it, close() does
@@ -380,6 +389,7 @@ export async function newStack(
     stateDir,
     parallel: o.parallel,
     env: { OS_CLIENT_CONFIG_FILE: bench.proxiedCloudsFile, ...(o.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}), ...env },
+    config,
   });
   return { stack, stateDir };
 }

@@ -204,9 +204,10 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
   const { progress } = ctx;
   const cli = { ...c, parallel, timeoutMs, cloud: o.cloud };
   if (method === "ImageShare" || method === "ImageMember" || method === "noop") {
-    const s = await newStack(bench, { parallel }, label);
-    const inputs =
-      method === "noop" ? { noops: c.members } : { [method === "ImageShare" ? "shares" : "members"]: { cloud: o.cloud, images } };
+    // the clouds.yaml entry named once, in the stack's config, as the bridged peer's program names it
+    // once, on its provider: no resource repeats it in its inputs and outputs
+    const s = await newStack(bench, { parallel }, label, {}, method === "noop" ? {} : { "openstack:cloud": o.cloud });
+    const inputs = method === "noop" ? { noops: c.members } : { [method === "ImageShare" ? "shares" : "members"]: { images } };
     try {
       writeInputs(bench.program.dir, s.stack.stackName, inputs);
       const steps = method === "ImageShare" ? c.images : c.members;

@@ -4,25 +4,29 @@
 // program is. JavaScript, so no TypeScript is compiled in any timed command. Several stacks share the
 // folder; each one's inputs are inputs/<stack>.json, written before its first command:
 //   { "members": { "cloud": "producer", "images": [{ "imageId": "…", "memberIds": ["…", …] }, …] } }
-//       one ImageMember per membership
+//       one ImageMember per membership ("cloud" optional: see placement below)
 //   { "shares": { "cloud": "producer", "images": [{ "imageId": "…", "memberIds": ["…", …] }, …] } }
-//       one ImageShare per image
+//       one ImageShare per image ("cloud" optional)
 //   { "noops": N }   N no-op resources (noop-provider.js)
 const fs = require("node:fs");
 const path = require("node:path");
 const pulumi = require("@pulumi/pulumi");
+
+// each resource names its clouds.yaml entry when the inputs give one; otherwise the stack's
+// `openstack:cloud` config names it once for all of them
+const placement = (cloud) => (cloud === undefined ? {} : { cloud });
 
 const inputs = JSON.parse(fs.readFileSync(path.join(__dirname, "inputs", `${pulumi.getStack()}.json`), "utf8"));
 if (inputs.members) {
   const { ImageMember } = require("pulumi-image-members");
   const { cloud, images } = inputs.members;
   for (const [i, { imageId, memberIds }] of images.entries()) {
-    for (const [j, memberId] of memberIds.entries()) new ImageMember(`member-${i}-${j}`, { imageId, memberId, cloud });
+    for (const [j, memberId] of memberIds.entries()) new ImageMember(`member-${i}-${j}`, { imageId, memberId, ...placement(cloud) });
   }
 }
 if (inputs.shares) {
   const { ImageShare } = require("pulumi-image-members");
   const { cloud, images } = inputs.shares;
-  for (const [i, { imageId, memberIds }] of images.entries()) new ImageShare(`share-${i}`, { imageId, memberIds, cloud });
+  for (const [i, { imageId, memberIds }] of images.entries()) new ImageShare(`share-${i}`, { imageId, memberIds, ...placement(cloud) });
 }
 if (inputs.noops !== undefined) require("./noop-provider.js").declareNoops(pulumi, inputs.noops);
