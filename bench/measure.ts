@@ -521,8 +521,9 @@ async function runProvider(
   imageId: string,
   members: string[],
 ): Promise<MethodResult> {
-  const s = await newStack(bench, o, `provider-${run}`);
-  writeInputs(bench.program.dir, s.stack.stackName, { members: { cloud: o.cloud, images: [{ imageId, memberIds: members }] } });
+  // the clouds.yaml entry named once, in the stack's config, as the bridged peer's program names it once
+  const s = await newStack(bench, o, `provider-${run}`, {}, { "openstack:cloud": o.cloud });
+  writeInputs(bench.program.dir, s.stack.stackName, { members: { images: [{ imageId, memberIds: members }] } });
   try {
     const phases = await cliLifecycle(bench, o, s, IMAGE_MEMBER, {
       create: () => expectMembers(bench, o.cloud, imageId, members.length, "after pulumi up"),

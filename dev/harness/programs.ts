@@ -2,7 +2,7 @@
 // `npm install --no-save --prefer-offline`, together with the repo's `@pulumi/pulumi` version, into a
 // git-ignored program directory under test/.work/. The harness then loads `@pulumi/pulumi` from that
 // directory, so program, package and harness share one SDK copy and the package is a real directory
-// under node_modules (a symlinked install would be serialized by value; see the packaging rule).
+// under node_modules, as in a user's project.
 //
 // Cost control: packing and installing happen once per package *content* (a hash of what `npm pack`
 // ships), shared by all test files and runs through a file lock; each program directory is then a

@@ -11,7 +11,7 @@
 //   program. The CLI runs `pulumi ... --client=<addr>` and the language runtime is @pulumi/pulumi's
 //   own inline-program server, in this process. The Automation API and the program's package are
 //   loaded from the program directory, so program, package and SDK are the copies a user's install
-//   has, and the provider the package hands to `dynamic.Resource` is serialized from node_modules
+//   has, and the serialized provider each resource stores requires the package from node_modules
 //   as in a user's program.
 //
 //   const prog = await createProgramDir(projectPackage(), { label: "producer" });

@@ -1,8 +1,7 @@
 /**
- * ImageMember's dynamic provider as a module of its own. A resource created or updated from an
- * install under node_modules stores `require("pulumi-image-members/dynamic/image-member")` as its
- * provider (Pulumi's serializer writes a module found under node_modules as a require of its export
- * path), so this export path is kept forever.
+ * ImageMember's dynamic provider as a module of its own. Every resource created or updated since 0.2.0
+ * stores a require of this export path as its provider (`withProvider` in ../dynamic-resource.ts), so
+ * the path is kept forever.
  */
 import { imageMemberProvider } from "../image-member-lifecycle";
 

@@ -33,6 +33,31 @@ function ranUnderLanguageHost(r: RunResult): void {
   for (const h of hosts) expect(h.command.split(" ")[0]).toBe(pulumiCli().languageHost);
 }
 
+/** Each resource's provider module (./dynamic/*), by type. */
+const PROVIDER_MODULES: Record<string, string> = {
+  [SHARE]: "image-share",
+  [ACCEPTANCE]: "member-acceptance",
+  "pulumi-nodejs:dynamic/glance:AcceptShares": "accept-shares",
+};
+
+/**
+ * Through the symlinked install too, each resource stores the compact require of its type's provider
+ * module (Pulumi's serializer would copy a module outside node_modules by value), and the first
+ * position of its stack trace is the program's, not the package's constructor. Returns the resources.
+ */
+function expectStoredProviders(eng: PulumiStack): any[] {
+  const resources = eng.resources().filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/glance:"));
+  expect(resources.length).toBeGreaterThan(0);
+  for (const r of resources) {
+    const text = `exports.handler=()=>require("pulumi-image-members/dynamic/${PROVIDER_MODULES[r.type]}")`;
+    expect([r.inputs.__provider, r.outputs.__provider]).toEqual([text, text]);
+    // (a frame of an anonymous callback, as the program's .map, has no position Pulumi can parse)
+    const positions = (r.stackTrace as { sourcePosition?: string }[]).flatMap((f) => (f.sourcePosition ? [f.sourcePosition] : []));
+    expect(positions[0]).toMatch(/^project:\/\/\/examples\/from-config\/index\.ts#\d+,\d+$/);
+  }
+  return resources;
+}
+
 /** Steps that change something, as `op type name` (providers and refreshes left out). */
 function changed(r: RunResult): string[] {
   return r.steps
@@ -107,22 +132,7 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
     expect(changed(up2)).toEqual(["create pulumi:pulumi:Stack image-members-consumer", `create ${ACCEPTANCE} accept-${image}`]);
     expect(up2.outputs).toEqual({ shared: {}, accepted: { [image]: "accepted" } });
     expect((await listImages(cloud.cloudsFile, "consumer")).map((i) => i.id)).toContain(image);
-    // through the symlinked install too, each resource stores the compact require of its provider
-    // module (Pulumi's serializer would copy a module outside node_modules by value), and the first
-    // position of its stack trace is the program's, not the package's constructor
-    for (const eng of [producer, consumer]) {
-      const resources = eng.resources().filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/glance:"));
-      expect(resources).toHaveLength(1);
-      for (const r of resources) {
-        for (const text of [r.inputs.__provider, r.outputs.__provider]) {
-          expect(text).toMatch(/^exports\.handler=\(\)=>require\("pulumi-image-members\/dynamic\/(image-share|member-acceptance)"\)$/);
-        }
-        // (a frame of an anonymous callback, as the program's .map, has no position Pulumi can parse)
-        const positions = (r.stackTrace as { sourcePosition?: string }[]).flatMap((f) => (f.sourcePosition ? [f.sourcePosition] : []));
-        expect(positions[0]).toMatch(/^project:\/\/\/examples\/from-config\/index\.ts#\d+,\d+$/);
-      }
-    }
-
+    for (const eng of [producer, consumer]) expectStoredProviders(eng);
     for (const eng of [producer, consumer]) {
       const check = await eng.preview(program, { refresh: true, expectNoChanges: true });
       expect(check.exitCode).toBe(0);
@@ -168,6 +178,9 @@ describe("the root Pulumi.yaml program (examples/from-config)", () => {
       "create pulumi-nodejs:dynamic/glance:AcceptShares accept-from",
     ]);
     expect(up.outputs).toEqual({ shared: {}, accepted: { [golden]: "accepted" } });
+    // declared at the program's top level: Pulumi records that line as its source position
+    const [acceptShares] = expectStoredProviders(eng);
+    expect(acceptShares.sourcePosition).toMatch(/^project:\/\/\/examples\/from-config\/index\.ts#\d+,\d+$/);
     expect(await memberStatus(cloud, golden)).toBe("accepted");
     expect(await memberStatus(cloud, other)).toBe("pending");
     const outsiderView = await listMembersRaw(cloud.cloudsFile, "outsider", untrusted);

@@ -211,8 +211,8 @@ async function membersOf(imageId: string): Promise<string[]> {
 }
 
 /**
- * The serialized provider Pulumi stores (`__provider`) for a package installed under node_modules:
- * a require of the provider's own module and nothing else, at most 512 bytes.
+ * The serialized provider this version stores (`__provider`), from any install: a require of the
+ * provider's own module and nothing else, at most 512 bytes.
  */
 function expectProviderModule(text: string, modulePath: string): void {
   expect(Buffer.byteLength(text)).toBeLessThanOrEqual(512);
