@@ -148,7 +148,7 @@ export class AcceptShares extends pulumi.CustomResource {
     super(
       dynamicType("AcceptShares"),
       name,
-      withProvider("accept-shares", {
+      withProvider("AcceptShares", {
         owners,
         imageIds: pulumi.output(listMatching(name, args, owners)),
         status: args.status,

@@ -1,11 +1,18 @@
-/** The provider modules (`./dynamic/*`), one per resource type; each export path is kept forever. */
-export type ProviderModule = "image-member" | "member-acceptance" | "image-share" | "accept-shares";
+/** Each resource's provider module (`./dynamic/*`); each export path is kept forever. */
+const providerModules = {
+  ImageMember: "image-member",
+  MemberAcceptance: "member-acceptance",
+  ImageShare: "image-share",
+  AcceptShares: "accept-shares",
+} as const;
+
+export type DynamicResourceName = keyof typeof providerModules;
 
 /**
  * The type token of one of this package's dynamic resources: Pulumi's dynamic provider plugin
  * (`pulumi-nodejs`) serves every `pulumi-nodejs:dynamic/...` resource.
  */
-export const dynamicType = (name: string): string => `pulumi-nodejs:dynamic/glance:${name}`;
+export const dynamicType = (name: DynamicResourceName): string => `pulumi-nodejs:dynamic/glance:${name}`;
 
 /**
  * A dynamic resource's inputs with its serialized provider (`__provider`), which the engine stores in
@@ -23,6 +30,6 @@ export const dynamicType = (name: string): string => `pulumi-nodejs:dynamic/glan
  * and a constructor between the user's program and `CustomResource`, which Pulumi would otherwise
  * record as the resource's source position instead of the program's line.
  */
-export function withProvider<T extends object>(module: ProviderModule, inputs: T): T & { __provider: string } {
-  return { ...inputs, __provider: `exports.handler=()=>require("pulumi-image-members/dynamic/${module}")` };
+export function withProvider<T extends object>(name: DynamicResourceName, inputs: T): T & { __provider: string } {
+  return { ...inputs, __provider: `exports.handler=()=>require("pulumi-image-members/dynamic/${providerModules[name]}")` };
 }

@@ -41,7 +41,7 @@ export class ImageMember extends pulumi.CustomResource {
     super(
       dynamicType("ImageMember"),
       name,
-      withProvider("image-member", { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }),
+      withProvider("ImageMember", { region: undefined, cloud: undefined, status: undefined, ...args, createdAt: undefined }),
       opts,
     );
   }

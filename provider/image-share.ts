@@ -45,7 +45,7 @@ export class ImageShare extends pulumi.CustomResource {
     super(
       dynamicType("ImageShare"),
       name,
-      withProvider("image-share", {
+      withProvider("ImageShare", {
         region: undefined,
         cloud: undefined,
         exclusive: undefined,

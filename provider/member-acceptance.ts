@@ -36,7 +36,7 @@ export class MemberAcceptance extends pulumi.CustomResource {
     super(
       dynamicType("MemberAcceptance"),
       name,
-      withProvider("member-acceptance", {
+      withProvider("MemberAcceptance", {
         memberId: undefined,
         status: undefined,
         statusOnDelete: undefined,
