@@ -34,6 +34,7 @@ import {
   formatReport,
   METHODS,
   type Method,
+  type Operation,
   PEER_METHODS,
   type PeerMethod,
   runBenchmark,
@@ -48,6 +49,7 @@ const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--
                         [--skip-checkpoints] [--strict]
        npm run bench -- --drift [--scenarios a,b,...] [--table FILE] [--out FILE]
        npm run bench -- --scale [--sizes 100,1000,5000] [--layouts 1,10] [--runs R] [--time-limit S]
+                        [--commands up,refresh,check,destroy]
                         [--methods ${SCALE_METHODS.join(",")}]
                         [--out FILE] [--table FILE] [--chart FILE]
   --members N      members of one image (default 50)
@@ -70,9 +72,13 @@ const USAGE = `usage: npm run bench -- [--members N] [--runs R] [--out FILE] [--
   --sizes LIST     --scale: memberships per case (default 100,1000,5000)
   --layouts LIST   --scale: images the memberships are spread over (default 1,10)
   --time-limit S   --scale: where a method other than ImageShare and raw is stopped, per command (default 300)
+  --commands LIST  --scale: only these commands (default up,refresh,check,destroy); a left-out row reads "–"
   --chart FILE     --scale: where the SVG chart goes (default ./bench-results.svg)`;
 
 class UsageError extends Error {}
+
+/** --commands: the CLI commands by the names users know them. */
+const COMMAND_OPERATIONS: Record<string, Operation> = { up: "create", refresh: "refresh", check: "check", destroy: "delete" };
 
 interface Args {
   members: number;
@@ -96,6 +102,8 @@ interface Args {
   sizes: number[];
   layouts: number[];
   timeLimitS: number;
+  /** --scale: the operations of the commands given by --commands. */
+  operations?: Operation[];
   chart: string;
   scaleMethods: ScaleMethod[];
   runsGiven: boolean;
@@ -151,6 +159,14 @@ function parseArgs(argv: string[]): Args {
       case "--time-limit":
         args.timeLimitS = int(flag, value());
         break;
+      case "--commands": {
+        const list = (value() ?? "").split(",").filter(Boolean);
+        const bad = list.filter((c) => !(c in COMMAND_OPERATIONS));
+        if (!list.length || bad.length)
+          throw new UsageError(`--commands takes a comma-separated subset of ${Object.keys(COMMAND_OPERATIONS).join(",")}`);
+        args.operations = list.map((c) => COMMAND_OPERATIONS[c]);
+        break;
+      }
       case "--chart": {
         const v = value();
         if (!v) throw new UsageError("--chart needs a file name");
@@ -288,6 +304,7 @@ async function main(): Promise<number> {
         methods: args.scaleMethods,
         runs: args.runs,
         timeLimitMs: args.timeLimitS * 1000,
+        operations: args.operations,
         peers,
         log: (l) => log(`scale ${l}`),
       });

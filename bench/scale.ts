@@ -67,6 +67,8 @@ export interface ScaleOptions {
   runs?: number;
   /** Where a method other than ImageShare and raw is stopped, per command (default 300 s). */
   timeLimitMs?: number;
+  /** The commands each method runs, in this order (default all four). */
+  operations?: Operation[];
   /** The peer tools (bench/peers.ts findPeers); a peer missing or not built is reported so. */
   peers?: Peers;
   /** The clouds.yaml entry that owns the images (default "producer"). */
@@ -170,6 +172,7 @@ async function cliCommands(
   c: Case & { parallel: number; steps: number; timeoutMs?: number; cloud: string },
   images: CaseImages[] | undefined,
   progress: (op: Operation) => () => void,
+  ops: Operation[],
 ): Promise<MethodRun> {
   const out: MethodRun = {};
   const commands: Record<Operation, (r: RunOptions) => Promise<RunResult>> = {
@@ -178,7 +181,7 @@ async function cliCommands(
     check: (r) => s.stack.preview({}, { refresh: true, expectNoChanges: true, ...r }),
     delete: (r) => s.stack.destroy(r),
   };
-  for (const op of OPERATIONS) {
+  for (const op of ops) {
     const done = progress(op);
     const { phase } = await cliPhase(bench, s, op, c, type, commands[op]).finally(done);
     // a stopped up leaves a partial state: its size says nothing per membership
@@ -211,7 +214,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
     try {
       writeInputs(bench.program.dir, s.stack.stackName, inputs);
       const steps = method === "ImageShare" ? c.images : c.members;
-      return await cliCommands(bench, s, TYPES[method], { ...cli, steps }, method === "noop" ? undefined : images, progress);
+      return await cliCommands(bench, s, TYPES[method], { ...cli, steps }, method === "noop" ? undefined : images, progress, o.operations);
     } finally {
       fs.rmSync(s.stateDir, { recursive: true, force: true });
     }
@@ -219,7 +222,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
   if (method === "pulumi-openstack") {
     const { s, remove } = await bridgedStack(bench, { parallel, cloud: o.cloud }, o.peers[method] as PulumiOpenStackPeer, label, images);
     try {
-      return await cliCommands(bench, s, TYPES[method], { ...cli, steps: c.members }, images, progress);
+      return await cliCommands(bench, s, TYPES[method], { ...cli, steps: c.members }, images, progress, o.operations);
     } finally {
       remove();
     }
@@ -231,7 +234,7 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
       await t.init(); // offline, from the mirror: not timed
       bench.take();
       const out: MethodRun = {};
-      for (const op of OPERATIONS) {
+      for (const op of o.operations) {
         const done = progress(op);
         const phase = await tofuPhase(bench, t, op, { parallel, timeoutMs }, 0).finally(done);
         const state = path.join(t.dir, "terraform.tfstate");
@@ -260,17 +263,23 @@ async function runMethod(ctx: Context, method: ScaleMethod, c: Case, images: Cas
     return { seconds: (performance.now() - t0) / 1000, capped: false, requests: bench.take() };
   };
   const out: MethodRun = {};
-  out.create = await script("create", (t) => rawCreate(t, memberships, parallel));
-  await expectAll(bench, o.cloud, images, true, "after raw POSTs");
-  out.refresh = await script("refresh", (t) =>
-    rawList(
-      t,
-      images.map((i) => i.imageId),
-      parallel,
-    ),
-  );
-  out.delete = await script("delete", (t) => rawDelete(t, memberships, parallel));
-  await expectAll(bench, o.cloud, images, false, "after raw DELETEs");
+  const runs = (op: Operation) => o.operations.includes(op);
+  if (runs("create")) {
+    out.create = await script("create", (t) => rawCreate(t, memberships, parallel));
+    await expectAll(bench, o.cloud, images, true, "after raw POSTs");
+  }
+  if (runs("refresh"))
+    out.refresh = await script("refresh", (t) =>
+      rawList(
+        t,
+        images.map((i) => i.imageId),
+        parallel,
+      ),
+    );
+  if (runs("delete")) {
+    out.delete = await script("delete", (t) => rawDelete(t, memberships, parallel));
+    await expectAll(bench, o.cloud, images, false, "after raw DELETEs");
+  }
   return out;
 }
 
@@ -421,6 +430,7 @@ export async function runScale(bench: BenchSetup, options: ScaleOptions = {}): P
     methods: options.methods ?? SCALE_METHODS,
     runs: options.runs ?? 3,
     timeLimitMs: options.timeLimitMs ?? 300_000,
+    operations: OPERATIONS.filter((op) => (options.operations ?? OPERATIONS).includes(op)),
     peers: options.peers ?? {},
     cloud: options.cloud ?? "producer",
     log: options.log ?? (() => {}),
