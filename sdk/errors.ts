@@ -125,7 +125,15 @@ const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL|EPROTO/;
 export function networkError(method: string, url: string, error: Error, attempts: number): ImageMembersError {
   const code = (error as { code?: string }).code ?? "error";
   const tls = tlsCodes.test(code);
-  const what = code === "ETIMEDOUT" ? "timed out" : tls ? `failed TLS verification (${code})` : `failed: ${code}`;
+  const stopped = code === "ERR_HTTP_CLIENT_STOPPED";
+  const what =
+    code === "ETIMEDOUT"
+      ? "timed out"
+      : tls
+        ? `failed TLS verification (${code})`
+        : stopped
+          ? `failed: the HTTP client's worker thread stopped (${error.message.split("\n")[0]})`
+          : `failed: ${code}`;
   return new ImageMembersError("ERR_NETWORK", `${method} ${displayUrl(url)} ${what}${tries(attempts)}`, {
     method,
     path: displayUrl(url),
@@ -133,7 +141,9 @@ export function networkError(method: string, url: string, error: Error, attempts
       ? "set cacertFile (clouds.yaml cacert, OS_CACERT) to the CA that signed the server's certificate, or insecure: true to skip verification"
       : code === "ETIMEDOUT"
         ? "the server did not answer in time; raise timeoutSeconds if it is just slow"
-        : "check that the URL is right and the service is up",
+        : stopped
+          ? "the request may have been sent: a refresh shows what the server did; an answer too large for the worker's 64 MiB heap stops it every time"
+          : "check that the URL is right and the service is up",
     cause: sanitized(error),
   });
 }
