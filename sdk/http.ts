@@ -29,7 +29,7 @@ export const defaultRetryPolicy: RetryPolicy = { attempts: 10, baseDelayMs: 250,
 const retryableStatuses = new Set([429, 500, 502, 503, 504]);
 // statuses and connection errors after which the server certainly did nothing
 const notActedStatuses = new Set([429, 503]);
-const notSentCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+const notSentCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ERR_HTTP_CLIENT_UNSENT"]);
 
 const retryableCodes = new Set([
   "ECONNRESET",
@@ -41,8 +41,9 @@ const retryableCodes = new Set([
   "ENETUNREACH",
   "EAI_AGAIN",
   "ERR_STREAM_PREMATURE_CLOSE",
-  // the worker thread stopped (a crash, or its heap limit) with the attempt in it: it may have been sent
+  // the worker thread stopped (a crash, or its heap limit) with the attempt in it or waiting for it
   "ERR_HTTP_CLIENT_STOPPED",
+  "ERR_HTTP_CLIENT_UNSENT",
 ]);
 
 /**
@@ -104,12 +105,12 @@ export function preloadHttpClient(): void {
   loadGot().catch(() => undefined);
 }
 
-/** One attempt as plain data: it crosses to the worker thread by structured clone. */
+/** One attempt as plain data, strings alone: it crosses to the worker thread by structured clone. */
 interface Attempt {
   method: HttpRequest["method"];
   url: string;
   headers: Record<string, string>;
-  json?: unknown;
+  body?: string;
   timeoutMs: number;
   ca?: string;
   insecure: boolean;
@@ -124,14 +125,14 @@ interface Answer {
 type Agents = { http: http.Agent; https: https.Agent };
 
 /**
- * Sends one attempt with got. The worker thread runs it from its source text (as keepAliveAgents), so
- * it names nothing but its parameters and node:http(s): the same options on either thread.
+ * Sends one attempt with got. The worker thread runs it, and keepAliveAgents, from their source
+ * text, so both name nothing but their parameters: the same options on either thread.
  */
 async function attemptWithGot(got: Got, agents: Agents, a: Attempt): Promise<Answer> {
   const res = await got(a.url, {
     method: a.method,
     headers: a.headers,
-    ...(a.json === undefined ? {} : { json: a.json }),
+    ...(a.body === undefined ? {} : { body: a.body }),
     agent: agents,
     https: { ...(a.ca ? { certificateAuthority: a.ca } : {}), rejectUnauthorized: !a.insecure },
     timeout: { request: a.timeoutMs },
@@ -143,9 +144,9 @@ async function attemptWithGot(got: Got, agents: Agents, a: Attempt): Promise<Ans
   return { status: res.statusCode, headers: res.headers, body: res.body };
 }
 
-/** One keep-alive agent per protocol, per thread: every resource in a `pulumi up` shares them. */
-function keepAliveAgents(): Agents {
-  return { http: new http.Agent({ keepAlive: true, maxSockets: 32 }), https: new https.Agent({ keepAlive: true, maxSockets: 32 }) };
+/** One keep-alive agent per protocol and thread: every resource in a `pulumi up` shares them. */
+function keepAliveAgents(h: typeof http, s: typeof https): Agents {
+  return { http: new h.Agent({ keepAlive: true, maxSockets: 32 }), https: new s.Agent({ keepAlive: true, maxSockets: 32 }) };
 }
 
 /*
@@ -160,36 +161,40 @@ const INLINE_ATTEMPTS = 64;
 /** Attempts handed to the worker at once; the others wait on the calling thread. */
 const WORKER_IN_FLIGHT = 32;
 
-let attemptsStarted = 0;
-let inlineAgents: Agents | undefined;
-
-/** A failure that the worker reports or that stopping the worker causes, with got's error code. */
-function attemptError(message: string, code: string | undefined): Error {
-  return Object.assign(new Error(message), code ? { code } : {});
-}
+// The worker stopped with the attempt in it: it may have been sent.
+const STOPPED = "ERR_HTTP_CLIENT_STOPPED";
+// The worker stopped before the attempt reached got: it was not sent.
+const UNSENT = "ERR_HTTP_CLIENT_UNSENT";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const http = require("node:http");
-const https = require("node:https");
 ${attemptWithGot.toString()}
 ${keepAliveAgents.toString()}
-const agents = keepAliveAgents();
+const agents = keepAliveAgents(require("node:http"), require("node:https"));
+const firstLine = (e) => String((e && e.message) || e).split("\\n")[0];
 import(workerData.gotUrl).then(
-  (m) => {
-    const got = m.default;
+  ({ default: got }) => {
     parentPort.on("message", ({ id, attempt }) => {
       attemptWithGot(got, agents, attempt).then(
         (answer) => parentPort.postMessage({ id, answer }),
-        (e) => parentPort.postMessage({ id, error: { message: String((e && e.message) || e), code: e && e.code } }),
+        (e) => parentPort.postMessage({ id, error: { message: firstLine(e), code: e && e.code } }),
       );
     });
+    parentPort.postMessage({ ready: true });
   },
-  (e) => parentPort.postMessage({ failed: { message: String((e && e.message) || e), code: "ERR_HTTP_CLIENT_LOAD" } }),
+  (e) => parentPort.postMessage({ failed: firstLine(e) }),
 );
 `;
 
+type WorkerMessage =
+  | { ready: true }
+  | { failed: string }
+  | { id: number; answer: Answer }
+  | { id: number; error: { message: string; code?: string } };
+
 type Pending = { attempt: Attempt; resolve: (a: Answer) => void; reject: (e: Error) => void };
+
+const attemptError = (message: string, code: string | undefined) => Object.assign(new Error(message), code ? { code } : {});
 
 /** The worker thread and the attempts waiting for it or in it. */
 class AttemptWorker {
@@ -197,46 +202,52 @@ class AttemptWorker {
   private readonly inFlight = new Map<number, Pending>();
   private readonly waiting: Pending[] = [];
   private nextId = 0;
+  private ready = false;
   private stopped: Error | undefined;
 
-  constructor(onStop: () => void) {
-    const gotUrl = pathToFileURL(require.resolve("got")).href;
+  /** `onStop(started)`: whether got had loaded in it, that is, whether another worker could do better. */
+  constructor(private readonly onStop: (started: boolean) => void) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { gotUrl },
+      workerData: { gotUrl: pathToFileURL(require.resolve("got")).href },
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 },
       stdout: false,
       stderr: false,
     });
-    const stop = (cause: Error) => {
-      if (this.stopped) return;
-      this.stopped = attemptError(cause.message, "ERR_HTTP_CLIENT_STOPPED");
-      onStop();
-      for (const p of [...this.inFlight.values(), ...this.waiting]) p.reject(this.stopped);
-      this.inFlight.clear();
-      this.waiting.length = 0;
-    };
-    this.worker.on("message", (m: WorkerMessage) => this.receive(m, stop));
-    this.worker.on("messageerror", (e) => stop(e));
-    this.worker.on("error", (e) => stop(e));
-    this.worker.on("exit", (code) => stop(new Error(`exit code ${code}`)));
+    this.worker.on("message", (m: WorkerMessage) => this.receive(m));
+    this.worker.on("messageerror", (e) => this.stop(e));
+    this.worker.on("error", (e) => this.stop(e));
+    this.worker.on("exit", (code) => this.stop(new Error(`exit code ${code}`)));
+    // after the listeners, which reference it
     this.worker.unref();
   }
 
   run(attempt: Attempt): Promise<Answer> {
-    if (this.stopped) return Promise.reject(this.stopped);
+    if (this.stopped) return Promise.reject(attemptError(this.stopped.message, UNSENT));
     return new Promise((resolve, reject) => {
       this.waiting.push({ attempt, resolve, reject });
       this.pump();
     });
   }
 
-  private receive(m: WorkerMessage, stop: (e: Error) => void): void {
-    if ("failed" in m) {
-      stop(attemptError(m.failed.message, m.failed.code));
-      void this.worker.terminate();
+  private stop(cause: Error): void {
+    if (this.stopped) return;
+    this.stopped = cause;
+    this.onStop(this.ready);
+    const message = cause.message.split("\n")[0];
+    for (const p of this.inFlight.values()) p.reject(attemptError(message, this.ready ? STOPPED : UNSENT));
+    for (const p of this.waiting) p.reject(attemptError(message, UNSENT));
+    this.inFlight.clear();
+    this.waiting.length = 0;
+    void this.worker.terminate();
+  }
+
+  private receive(m: WorkerMessage): void {
+    if ("ready" in m) {
+      this.ready = true;
       return;
     }
+    if ("failed" in m) return this.stop(new Error(m.failed));
     const p = this.inFlight.get(m.id);
     if (!p) return;
     this.inFlight.delete(m.id);
@@ -249,8 +260,8 @@ class AttemptWorker {
     while (this.inFlight.size < WORKER_IN_FLIGHT && this.waiting.length > 0) {
       const p = this.waiting.shift() as Pending;
       const id = this.nextId++;
-      this.worker.postMessage({ id, attempt: p.attempt });
       this.inFlight.set(id, p);
+      this.worker.postMessage({ id, attempt: p.attempt });
     }
     // referenced only while it owes an answer: an idle worker never keeps the process alive
     if (this.inFlight.size > 0) this.worker.ref();
@@ -258,27 +269,33 @@ class AttemptWorker {
   }
 }
 
-type WorkerMessage =
-  | { failed: { message: string; code?: string } }
-  | { id: number; answer: Answer }
-  | { id: number; error: { message: string; code?: string } };
-
+let attemptsStarted = 0;
+let inlineAgents: Agents | undefined;
 let worker: AttemptWorker | undefined;
+/** Set when a worker could not start or load got: this process then sends everything from here. */
+let workerOff = false;
+
+function startWorker(): AttemptWorker | undefined {
+  try {
+    const started = new AttemptWorker((loaded) => {
+      if (worker === started) worker = undefined;
+      if (!loaded) workerOff = true;
+    });
+    worker = started;
+  } catch {
+    workerOff = true;
+  }
+  return worker;
+}
 
 /** Runs one attempt: the process's first ones here, later ones in the worker (started on first need). */
 function runAttempt(attempt: Attempt, here: boolean): Promise<Answer> {
-  if (here || ++attemptsStarted <= INLINE_ATTEMPTS) {
-    inlineAgents ??= keepAliveAgents();
-    const agents = inlineAgents;
-    return loadGot().then((got) => attemptWithGot(got, agents, attempt));
-  }
-  if (!worker) {
-    const started = new AttemptWorker(() => {
-      if (worker === started) worker = undefined;
-    });
-    worker = started;
-  }
-  return worker.run(attempt);
+  const toWorker = !here && !workerOff && ++attemptsStarted > INLINE_ATTEMPTS;
+  const thread = toWorker ? (worker ?? startWorker()) : undefined;
+  if (thread) return thread.run(attempt);
+  inlineAgents ??= keepAliveAgents(http, https);
+  const agents = inlineAgents;
+  return loadGot().then((got) => attemptWithGot(got, agents, attempt));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -292,9 +309,10 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
       // without it Glance answers errors as HTML pages (webob's default error body, measured on Glance 25)
       accept: "application/json",
       "user-agent": "pulumi-image-members",
+      ...(request.json === undefined ? {} : { "content-type": "application/json" }),
       ...request.headers,
     },
-    ...(request.json === undefined ? {} : { json: request.json }),
+    ...(request.json === undefined ? {} : { body: JSON.stringify(request.json) }),
     timeoutMs: options.timeoutMs,
     ...(options.ca ? { ca: options.ca.toString() } : {}),
     insecure: options.insecure === true,
@@ -319,7 +337,7 @@ export async function send(request: HttpRequest, options: TransportOptions): Pro
       delay = retryableCodes.has(code) ? retryDelay(policy, n) : undefined;
       if (delay === undefined) throw networkError(request.method, request.url, error as Error, n);
       if (!notSentCodes.has(code)) maybeActed = true;
-      if (code === "ERR_HTTP_CLIENT_STOPPED") here = true;
+      if (code === STOPPED || code === UNSENT) here = true;
     }
     await sleep(delay);
   }

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { send } from "../../../sdk/http";
 
 /*
  * The transport as a plugin process meets it: each case runs a fresh Node process against the built
@@ -16,26 +17,36 @@ const HUGE = 96 * 1024 * 1024;
 
 let server: http.Server;
 let base: string;
+/** The client sockets each /conn/<key>/… path came in on, and how often each path arrived. */
+const sockets = new Map<string, Set<number>>();
+const arrivals = new Map<string, number>();
 
 beforeAll(async () => {
   const huge = "x".repeat(HUGE);
+  const seen = new Set<string>();
   server = http.createServer((req, res) => {
+    const url = req.url as string;
+    arrivals.set(url, (arrivals.get(url) ?? 0) + 1);
+    const key = url.match(/^\/conn\/([^/]+)\//)?.[1];
+    if (key) sockets.set(key, (sockets.get(key) ?? new Set()).add(req.socket.remotePort as number));
     let body = "";
     req.on("data", (d) => (body += d));
     req.on("end", () => {
-      if (req.url === "/huge") return res.end(huge);
-      const flaky = req.url?.startsWith("/flaky/");
+      if (url === "/huge") return res.end(huge);
       // each /flaky/<n> answers 503 the first time it is asked, then echoes
-      if (flaky && !seen.has(req.url as string)) {
-        seen.add(req.url as string);
+      if (url.startsWith("/flaky/") && !seen.has(url)) {
+        seen.add(url);
         res.writeHead(503, { "retry-after": "0" });
         return res.end("{}");
       }
-      res.writeHead(200, { "content-type": "application/json", "x-echo": String(req.headers["x-echo"]) });
-      res.end(JSON.stringify({ method: req.method, url: req.url, body: body ? JSON.parse(body) : null }));
+      const answer = () => {
+        res.writeHead(200, { "content-type": "application/json", "x-echo": String(req.headers["x-echo"]) });
+        res.end(JSON.stringify({ method: req.method, url, type: req.headers["content-type"], body: body ? JSON.parse(body) : null }));
+      };
+      if (url.startsWith("/slow/")) setTimeout(answer, 2000);
+      else answer();
     });
   });
-  const seen = new Set<string>();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -72,7 +83,8 @@ describe("the transport in a plugin process", () => {
       const answers = await Promise.all(Array.from({ length: 300 }, (_, i) =>
         send({ method: "POST", url: base + "/echo/" + i, headers: { "x-echo": "e" + i }, json: { n: i } }, { timeoutMs: 10000 })));
       return answers.map((a, i) => a.status === 200 && a.attempts === 1 && a.headers["x-echo"] === "e" + i &&
-        JSON.parse(a.body).url === "/echo/" + i && JSON.parse(a.body).body.n === i && JSON.parse(a.body).method === "POST");
+        JSON.parse(a.body).url === "/echo/" + i && JSON.parse(a.body).body.n === i && JSON.parse(a.body).method === "POST" &&
+        JSON.parse(a.body).type === "application/json");
     `);
     expect(code).toBe(0);
     expect(out).toEqual(Array(300).fill(true));
@@ -115,6 +127,36 @@ describe("the transport in a plugin process", () => {
     expect(out).toEqual({ status: 200, attempts: 2, maybeActed: true, length: HUGE });
   });
 
+  it("sends a process's first 64 attempts from the calling thread, and the 65th from the worker", async () => {
+    const { code } = await inProcess(`
+      for (let i = 1; i <= 64; i++) await send({ method: "GET", url: base + "/conn/first/" + i }, { timeoutMs: 10000 });
+      await send({ method: "GET", url: base + "/conn/later/65" }, { timeoutMs: 10000 });
+    `);
+    expect(code).toBe(0);
+    // one keep-alive connection per thread
+    expect(sockets.get("first")?.size).toBe(1);
+    expect(sockets.get("later")?.size).toBe(1);
+    expect([...(sockets.get("later") as Set<number>)]).not.toEqual([...(sockets.get("first") as Set<number>)]);
+  });
+
+  it("counts attempts that waited for a worker that then stopped as not sent", async () => {
+    const { code, out } = await inProcess(`
+      for (let i = 0; i < 64; i++) await send({ method: "GET", url: base + "/warm/" + i }, { timeoutMs: 10000 });
+      // the huge answer stops the worker while 31 slow POSTs are in it and 9 wait for room
+      const huge = send({ method: "GET", url: base + "/huge" }, { timeoutMs: 30000 });
+      const posts = Array.from({ length: 40 }, (_, i) => send({ method: "POST", url: base + "/slow/" + i, json: { i } }, { timeoutMs: 30000 }));
+      const answers = await Promise.all([huge, ...posts]);
+      return answers.slice(1).map((a) => ({ status: a.status, maybeActed: a.maybeActed }));
+    `);
+    expect(code).toBe(0);
+    const answers = out as { status: number; maybeActed: boolean }[];
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    // never sent before the retry: each arrived once, and its answer says the server did not act twice
+    const unsent = answers.flatMap((a, i) => (a.maybeActed ? [] : [i]));
+    expect(unsent.length).toBeGreaterThan(0);
+    for (const i of unsent) expect(arrivals.get(`/slow/${i}`)).toBe(1);
+  });
+
   it("2,000 requests from 200 callers leave the calling thread's heap small", async () => {
     const { code, out } = await inProcess(`
       let peak = 0;
@@ -134,5 +176,15 @@ describe("the transport in a plugin process", () => {
     expect(code).toBe(0);
     // got alone on the calling thread reaches about 150 MiB here: its young generation grows to the ceiling
     expect((out as { peakMiB: number }).peakMiB).toBeLessThan(40);
+  });
+});
+
+describe("the transport loaded through the test runner's module transform", () => {
+  it("runs the worker from the same source text, answering every attempt at the first try", async () => {
+    // sdk/http.ts as vitest transforms it: the worker's source is built from its functions' text
+    const answers = [];
+    for (let i = 1; i <= 70; i++) answers.push(await send({ method: "GET", url: `${base}/conn/transformed/${i}` }, { timeoutMs: 10_000 }));
+    expect(answers.map((a) => [a.status, a.attempts, a.maybeActed])).toEqual(Array(70).fill([200, 1, false]));
+    expect(sockets.get("transformed")?.size).toBe(2);
   });
 });
