@@ -142,7 +142,7 @@ export function networkError(method: string, url: string, error: Error, attempts
       : code === "ETIMEDOUT"
         ? "the server did not answer in time; raise timeoutSeconds if it is just slow"
         : stopped
-          ? "the request may have been sent: a refresh shows what the server did; an answer too large for the worker's 64 MiB heap stops it every time"
+          ? "the request may have been sent: a refresh shows what the server did"
           : "check that the URL is right and the service is up",
     cause: sanitized(error),
   });

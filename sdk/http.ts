@@ -203,7 +203,7 @@ class AttemptWorker {
   private readonly waiting: Pending[] = [];
   private nextId = 0;
   private ready = false;
-  private stopped: Error | undefined;
+  private stopped = false;
 
   /** `onStop(started)`: whether got had loaded in it, that is, whether another worker could do better. */
   constructor(private readonly onStop: (started: boolean) => void) {
@@ -222,8 +222,8 @@ class AttemptWorker {
     this.worker.unref();
   }
 
+  /** Only while not stopped: stopping clears the module's `worker` at once (onStop). */
   run(attempt: Attempt): Promise<Answer> {
-    if (this.stopped) return Promise.reject(attemptError(this.stopped.message, UNSENT));
     return new Promise((resolve, reject) => {
       this.waiting.push({ attempt, resolve, reject });
       this.pump();
@@ -232,7 +232,7 @@ class AttemptWorker {
 
   private stop(cause: Error): void {
     if (this.stopped) return;
-    this.stopped = cause;
+    this.stopped = true;
     this.onStop(this.ready);
     const message = cause.message.split("\n")[0];
     for (const p of this.inFlight.values()) p.reject(attemptError(message, this.ready ? STOPPED : UNSENT));
@@ -247,7 +247,10 @@ class AttemptWorker {
       this.ready = true;
       return;
     }
-    if ("failed" in m) return this.stop(new Error(m.failed));
+    if ("failed" in m) {
+      this.stop(new Error(m.failed));
+      return;
+    }
     const p = this.inFlight.get(m.id);
     if (!p) return;
     this.inFlight.delete(m.id);
